@@ -1,0 +1,140 @@
+import { AppError } from './errors.js';
+
+/** Everything genrelay reads from the environment, typed, with units in the names. */
+export interface Config {
+  /** `PORT`: API port. Default 8080. */
+  readonly port: number;
+  /** `HOST`: API bind address. Default 127.0.0.1. */
+  readonly host: string;
+  /** `REDIS_URL`: queue, records, logs and channels. Default redis://127.0.0.1:6379. */
+  readonly redisUrl: string;
+  /** `ANTHROPIC_API_KEY`: upstream key. No default. */
+  readonly anthropicApiKey: string | undefined;
+  /** `ANTHROPIC_BASE_URL`: upstream base URL. Default: the SDK's. */
+  readonly anthropicBaseUrl: string | undefined;
+  /** `DEFAULT_MODEL`: model for jobs that name none. */
+  readonly defaultModel: string;
+  /** `WORKER_CONCURRENCY`: concurrent generations per worker process. Default 64. */
+  readonly workerConcurrency: number;
+  /** `MAX_DURATION_MS`: hard cap on a job's generation time. Default 600000. */
+  readonly maxDurationMs: number;
+  /** `JOB_ATTEMPTS`: attempts for retryable upstream failures. Default 3. */
+  readonly jobAttempts: number;
+  /** `RESULT_TTL_S`: how long a finished job's record and log are kept. Default 86400. */
+  readonly resultTtlS: number;
+  /** `KEEPALIVE_MS`: SSE keep-alive comment interval. Default 15000. */
+  readonly keepaliveMs: number;
+  /** `API_KEYS`: comma-separated submitter keys; empty = auth off. */
+  readonly apiKeys: readonly string[];
+  /** `SHUTDOWN_TIMEOUT_MS`: graceful drain before in-flight work is handed back. Default 30000. */
+  readonly shutdownTimeoutMs: number;
+  /** `KEY_PREFIX`: prefix of every Redis key and of the BullMQ queue. Default genrelay. */
+  readonly keyPrefix: string;
+  /** `MAX_TOKENS_LIMIT`: largest `max_tokens` a job may ask for. Default 128000. */
+  readonly maxTokensLimit: number;
+  /** `MAX_BODY_BYTES`: largest accepted request body. Default 1048576 (1 MiB). */
+  readonly maxBodyBytes: number;
+  /** `LOCK_DURATION_MS`: BullMQ job lock; a dead worker's job returns after about this long. Default 15000. */
+  readonly lockDurationMs: number;
+  /** `UPSTREAM_IDLE_TIMEOUT_MS`: an upstream body silent this long (not even a ping) is aborted. Default 30000. */
+  readonly upstreamIdleTimeoutMs: number;
+  /** `VIEWER_BUFFER_BYTES`: unsent bytes a viewer may owe before it is disconnected. Default 1048576. */
+  readonly viewerBufferBytes: number;
+  /** `LOG_LEVEL`: pino level. Default info. */
+  readonly logLevel: string;
+  /** `NODE_ENV` is `production`. */
+  readonly production: boolean;
+}
+
+/** Defaults for every variable, in one place. */
+export const defaults = {
+  port: 8080,
+  host: '127.0.0.1',
+  redisUrl: 'redis://127.0.0.1:6379',
+  defaultModel: 'claude-sonnet-4-5',
+  workerConcurrency: 64,
+  maxDurationMs: 600_000,
+  jobAttempts: 3,
+  resultTtlS: 86_400,
+  keepaliveMs: 15_000,
+  shutdownTimeoutMs: 30_000,
+  keyPrefix: 'genrelay',
+  maxTokensLimit: 128_000,
+  maxBodyBytes: 1_048_576,
+  lockDurationMs: 15_000,
+  upstreamIdleTimeoutMs: 30_000,
+  viewerBufferBytes: 1_048_576,
+  logLevel: 'info',
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the configuration from `env` (pure: pass `process.env` from a `main.ts`). Reports every bad
+ * variable at once in one `config_invalid` error.
+ */
+export function loadConfig(env: Env): Config {
+  const problems: { path: string; message: string }[] = [];
+  const str = (name: string, fallback: string): string => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const optional = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = optional(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push({ path: name, message: `must be an integer from ${min} to ${max}, got "${raw}"` });
+      return fallback;
+    }
+    return n;
+  };
+  const url = (name: string, fallback: string | undefined, protocols: readonly string[]): string | undefined => {
+    const raw = optional(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+    } catch {
+      problems.push({ path: name, message: `must be a ${protocols.join(' or ')} URL, got "${raw}"` });
+    }
+    return raw;
+  };
+
+  const keyPrefix = str('KEY_PREFIX', defaults.keyPrefix);
+  if (!/^[A-Za-z0-9_.:-]+$/.test(keyPrefix)) {
+    problems.push({ path: 'KEY_PREFIX', message: 'may hold only letters, digits and _ . : - (no braces)' });
+  }
+  const config: Config = {
+    port: int('PORT', defaults.port, 0, 65_535),
+    host: str('HOST', defaults.host),
+    redisUrl: url('REDIS_URL', defaults.redisUrl, ['redis:', 'rediss:']) ?? defaults.redisUrl,
+    anthropicApiKey: optional('ANTHROPIC_API_KEY'),
+    anthropicBaseUrl: url('ANTHROPIC_BASE_URL', undefined, ['http:', 'https:']),
+    defaultModel: str('DEFAULT_MODEL', defaults.defaultModel),
+    workerConcurrency: int('WORKER_CONCURRENCY', defaults.workerConcurrency, 1, 100_000),
+    maxDurationMs: int('MAX_DURATION_MS', defaults.maxDurationMs, 1),
+    jobAttempts: int('JOB_ATTEMPTS', defaults.jobAttempts, 1, 100),
+    resultTtlS: int('RESULT_TTL_S', defaults.resultTtlS, 1),
+    keepaliveMs: int('KEEPALIVE_MS', defaults.keepaliveMs, 100),
+    apiKeys: (optional('API_KEYS') ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', defaults.shutdownTimeoutMs, 0),
+    keyPrefix,
+    maxTokensLimit: int('MAX_TOKENS_LIMIT', defaults.maxTokensLimit, 1),
+    maxBodyBytes: int('MAX_BODY_BYTES', defaults.maxBodyBytes, 1024),
+    lockDurationMs: int('LOCK_DURATION_MS', defaults.lockDurationMs, 1000),
+    upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', defaults.upstreamIdleTimeoutMs, 100),
+    viewerBufferBytes: int('VIEWER_BUFFER_BYTES', defaults.viewerBufferBytes, 1024),
+    logLevel: str('LOG_LEVEL', defaults.logLevel),
+    production: env['NODE_ENV'] === 'production',
+  };
+  if (problems.length > 0) {
+    const list = problems.map((p) => `${p.path} ${p.message}`).join('; ');
+    throw new AppError('config_invalid', `invalid configuration: ${list}`, { details: problems });
+  }
+  return Object.freeze(config);
+}
