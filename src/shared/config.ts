@@ -51,7 +51,7 @@ export const defaults = {
   port: 8080,
   host: '127.0.0.1',
   redisUrl: 'redis://127.0.0.1:6379',
-  defaultModel: 'claude-sonnet-4-5',
+  defaultModel: 'claude-sonnet-5-5',
   workerConcurrency: 64,
   maxDurationMs: 600_000,
   jobAttempts: 3,

@@ -1,0 +1,53 @@
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import { AppError } from '../shared/errors.js';
+import type { JobStore } from '../shared/job-store.js';
+import type { Logger } from '../shared/logger.js';
+import type { EventHub } from './event-hub.js';
+import type { ApiMetrics } from './metrics.js';
+import { problemHandler } from './problem.js';
+import { eventsRoute } from './routes/events.js';
+import { jobRoutes } from './routes/jobs.js';
+import type { JobSubmitter } from './submit-job.js';
+
+/** Everything the HTTP app needs, built by the caller (so tests build the real thing). */
+export interface AppDeps {
+  readonly redis: Redis;
+  readonly store: JobStore;
+  readonly hub: EventHub;
+  readonly submit: JobSubmitter;
+  readonly metrics: ApiMetrics;
+  readonly logger: Logger;
+  readonly keyPrefix: string;
+  readonly maxBodyBytes: number;
+  readonly maxTokensLimit: number;
+}
+
+/** Builds the Express app. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = deps.redis.status === 'ready' && (await Promise.race([
+      deps.redis.ping().then(() => true, () => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
+    ]));
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'redis unreachable' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use(jobRoutes(deps));
+  app.use(eventsRoute(deps));
+  app.use((req) => {
+    throw new AppError('not_found', `No route for ${req.method} ${req.path}.`);
+  });
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,131 @@
+import type { ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
+import { decodeWire, sseFrame } from '../shared/events.js';
+import type { JobStore } from '../shared/job-store.js';
+import type { Logger } from '../shared/logger.js';
+import { SseViewer, type LiveEvent } from './sse-viewer.js';
+
+/** Fans each job's live events out to this process's viewers over one shared Redis subscriber. */
+export interface EventHub {
+  /**
+   * Adds a viewer of `jobId` that has been sent everything up to `cursor`: subscribes (once per job per
+   * process), then replays the log from the cursor, then follows live.
+   */
+  attach(jobId: string, res: ServerResponse, cursor: number): Promise<SseViewer>;
+  /** Viewers of `jobId` attached to this process. */
+  localViewers(jobId: string): number;
+  /** Viewers attached to this process. */
+  readonly viewerCount: number;
+  /** Ends every viewer's response (so clients reconnect elsewhere) and closes the subscriber; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Dependencies of {@link createEventHub}. */
+export interface EventHubDeps {
+  /** A dedicated connection: it only subscribes. */
+  readonly subscriber: Redis;
+  readonly store: JobStore;
+  readonly logger: Logger;
+  readonly keepaliveMs: number;
+  readonly viewerBufferBytes: number;
+}
+
+interface JobChannel {
+  readonly jobId: string;
+  readonly viewers: Set<SseViewer>;
+  subscribed: Promise<unknown>;
+}
+
+/** Creates the hub; one per API process. */
+export function createEventHub(deps: EventHubDeps): EventHub {
+  const { subscriber, store, logger } = deps;
+  const byChannel = new Map<string, JobChannel>();
+  let viewerCount = 0;
+  let connectedOnce = false;
+
+  subscriber.on('message', (channel: string, payload: string) => {
+    const entry = byChannel.get(channel);
+    if (entry === undefined) return;
+    const event = decodeWire(payload);
+    if (event === undefined) return;
+    // Framed once, the same bytes for every local viewer of the job.
+    const live: LiveEvent = { seq: event.seq, done: event.type === 'done', frame: Buffer.from(sseFrame(event)) };
+    for (const viewer of entry.viewers) viewer.deliver(live);
+  });
+
+  // After a reconnect ioredis re-subscribes, but what was published while it was away is lost:
+  // subscribe again explicitly (so the reply proves the subscription is live), then every viewer
+  // fills its gap from the log.
+  subscriber.on('ready', () => {
+    if (!connectedOnce) {
+      connectedOnce = true;
+      return;
+    }
+    const entries = [...byChannel.entries()];
+    if (entries.length === 0) return;
+    logger.info({ channels: entries.length }, 'subscriber reconnected: viewers catch up from the log');
+    void subscriber
+      .subscribe(...entries.map(([channel]) => channel))
+      .then(() => {
+        for (const [, entry] of entries) for (const viewer of entry.viewers) void viewer.catchUp();
+      })
+      .catch((err: unknown) => logger.warn({ err }, 're-subscribe failed'));
+  });
+  if (subscriber.status === 'ready') connectedOnce = true;
+
+  const detach = (viewer: SseViewer) => {
+    const channel = store.keys(viewer.jobId).channel;
+    const entry = byChannel.get(channel);
+    if (entry === undefined || !entry.viewers.delete(viewer)) return;
+    viewerCount -= 1;
+    if (entry.viewers.size === 0) {
+      byChannel.delete(channel);
+      subscriber.unsubscribe(channel).catch(() => {});
+    }
+  };
+
+  const keepalive = setInterval(() => {
+    for (const entry of byChannel.values()) for (const viewer of entry.viewers) viewer.keepalive();
+  }, deps.keepaliveMs);
+  keepalive.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    async attach(jobId, res, cursor) {
+      const channel = store.keys(jobId).channel;
+      let entry = byChannel.get(channel);
+      if (entry === undefined) {
+        entry = { jobId, viewers: new Set(), subscribed: subscriber.subscribe(channel) };
+        byChannel.set(channel, entry);
+      }
+      const viewer = new SseViewer(
+        jobId,
+        res,
+        (after, limit) => store.readEvents(jobId, after, limit),
+        deps.viewerBufferBytes,
+        detach,
+        cursor,
+      );
+      entry.viewers.add(viewer);
+      viewerCount += 1;
+      // Subscribe before reading the backlog: nothing published after the read can be missed.
+      await entry.subscribed;
+      await viewer.catchUp();
+      return viewer;
+    },
+    localViewers(jobId) {
+      return byChannel.get(store.keys(jobId).channel)?.viewers.size ?? 0;
+    },
+    get viewerCount() {
+      return viewerCount;
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(keepalive);
+        for (const entry of [...byChannel.values()]) for (const viewer of [...entry.viewers]) viewer.end();
+        await subscriber.quit().catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+
+/** Limits the request schema needs from the configuration. */
+export interface JobRequestLimits {
+  readonly maxTokensLimit: number;
+}
+
+const textBlock = z.looseObject({ type: z.literal('text'), text: z.string().min(1) });
+const mediaBlock = z.looseObject({ type: z.enum(['image', 'document']), source: z.looseObject({ type: z.string() }) });
+const contentBlock = z.discriminatedUnion('type', [textBlock, mediaBlock]);
+
+const message = z.strictObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.union([z.string().min(1), z.array(contentBlock).min(1)]),
+});
+
+/** The body of `POST /v1/jobs`: Messages parameters for a text generation plus job options. */
+export function jobRequestSchema(limits: JobRequestLimits) {
+  return z
+    .strictObject({
+      model: z.string().min(1).max(256).optional(),
+      max_tokens: z.int().min(1).max(limits.maxTokensLimit),
+      messages: z.array(message).min(1).max(10_000),
+      system: z.union([z.string(), z.array(textBlock)]).optional(),
+      temperature: z.number().min(0).max(1).optional(),
+      top_p: z.number().gt(0).max(1).optional(),
+      top_k: z.int().min(1).optional(),
+      stop_sequences: z.array(z.string().min(1)).max(16).optional(),
+      thinking: z
+        .discriminatedUnion('type', [
+          z.strictObject({ type: z.literal('enabled'), budget_tokens: z.int().min(1024) }),
+          z.strictObject({ type: z.literal('disabled') }),
+        ])
+        .optional(),
+      max_duration_ms: z.int().min(1).optional(),
+      metadata: z
+        .record(z.string().min(1).max(64), z.string().max(512))
+        .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys')
+        .optional(),
+    })
+    .superRefine((body, ctx) => {
+      if (body.thinking?.type === 'enabled' && body.thinking.budget_tokens >= body.max_tokens) {
+        ctx.addIssue({ code: 'custom', path: ['thinking', 'budget_tokens'], message: 'must be less than max_tokens' });
+      }
+      if (body.messages.at(-1)?.role === 'assistant' && body.thinking?.type === 'enabled') {
+        ctx.addIssue({ code: 'custom', path: ['messages'], message: 'cannot end with an assistant turn when thinking is on' });
+      }
+    });
+}
+
+/** A validated job request. */
+export type JobRequest = z.infer<ReturnType<typeof jobRequestSchema>>;
+
+/** JSON Pointer (RFC 6901) of a schema issue path. */
+function pointer(path: readonly PropertyKey[]): string {
+  return path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** Validates a parsed body; throws `validation_failed` listing every problem with its path. */
+export function parseJobRequest(schema: ReturnType<typeof jobRequestSchema>, body: unknown): JobRequest {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const details = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pointer([...issue.path, key]), message: 'is not a known field' }))
+      : [{ path: pointer(issue.path), message: issue.message }],
+  );
+  const first = details[0];
+  throw new AppError('validation_failed', `The job request is invalid${first ? `: ${first.path || '/'} ${first.message}` : ''}.`, {
+    details,
+  });
+}

@@ -1,0 +1,53 @@
+import { Router, type Request } from 'express';
+import { AppError } from '../../shared/errors.js';
+import type { JobStore } from '../../shared/job-store.js';
+import type { EventHub } from '../event-hub.js';
+import type { ApiMetrics } from '../metrics.js';
+import { jobIdParam } from './jobs.js';
+
+/** Dependencies of the events route. */
+export interface EventsRouteDeps {
+  readonly store: JobStore;
+  readonly hub: EventHub;
+  readonly metrics: ApiMetrics;
+}
+
+/** The resume cursor: `Last-Event-ID` (what EventSource sends on reconnect), else `?last_event_id=`. */
+function cursorOf(req: Request): number {
+  const header = req.get('last-event-id');
+  const query = req.query['last_event_id'];
+  const raw = header ?? (typeof query === 'string' ? query : undefined);
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    const path = header === undefined ? 'query:last_event_id' : 'header:Last-Event-ID';
+    throw new AppError('validation_failed', 'The event cursor must be a non-negative integer.', {
+      details: [{ path, message: 'must be a non-negative integer' }],
+    });
+  }
+  return n;
+}
+
+/** `GET /v1/jobs/{id}/events`: replay from the log, then live, then close after `done`. */
+export function eventsRoute(deps: EventsRouteDeps): Router {
+  const router = Router();
+  router.get('/v1/jobs/:id/events', async (req, res) => {
+    const id = jobIdParam(req);
+    const cursor = cursorOf(req);
+    if ((await deps.store.status(id)) === undefined) {
+      throw new AppError('not_found', 'No such job, or its result has expired.');
+    }
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Tells nginx-style proxies not to buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    res.socket?.setNoDelay(true);
+    deps.metrics.viewerConnections.inc();
+    await deps.hub.attach(id, res, cursor);
+  });
+  return router;
+}

@@ -1,0 +1,87 @@
+import express, { Router, type Request } from 'express';
+import type { Redis } from 'ioredis';
+import { encodeControl } from '../../shared/control-channel.js';
+import { AppError } from '../../shared/errors.js';
+import { isJobId } from '../../shared/ids.js';
+import type { JobStore } from '../../shared/job-store.js';
+import { toRecordView, type JobRecordView } from '../../shared/job-record.js';
+import { globalKeys } from '../../shared/keys.js';
+import type { EventHub } from '../event-hub.js';
+import type { ApiMetrics } from '../metrics.js';
+import { jobRequestSchema, parseJobRequest } from '../job-request.js';
+import type { JobSubmitter } from '../submit-job.js';
+
+/** Dependencies of the job routes. */
+export interface JobRoutesDeps {
+  readonly store: JobStore;
+  readonly redis: Redis;
+  readonly hub: EventHub;
+  readonly submit: JobSubmitter;
+  readonly metrics: ApiMetrics;
+  readonly keyPrefix: string;
+  readonly maxBodyBytes: number;
+  readonly maxTokensLimit: number;
+}
+
+/** The job id of a request, or a 404 (an id that cannot exist never reaches Redis). */
+export function jobIdParam(req: Request): string {
+  const id = req.params['id'];
+  if (typeof id !== 'string' || !isJobId(id)) throw new AppError('not_found', 'No such job.');
+  return id;
+}
+
+/** `POST /v1/jobs`, `GET /v1/jobs/{id}`, `POST /v1/jobs/{id}/cancel`. */
+export function jobRoutes(deps: JobRoutesDeps): Router {
+  const router = Router();
+  const schema = jobRequestSchema(deps);
+  const control = globalKeys(deps.keyPrefix).control;
+
+  const readView = async (id: string): Promise<JobRecordView> => {
+    const stored = await deps.store.read(id);
+    if (stored === undefined) throw new AppError('not_found', 'No such job, or its result has expired.');
+    return toRecordView(stored.hash, stored.text, deps.hub.localViewers(id));
+  };
+
+  router.post(
+    '/v1/jobs',
+    (req, _res, next) => {
+      if (!req.is('application/json')) {
+        throw new AppError('unsupported_media_type', 'Send the job as JSON with Content-Type: application/json.');
+      }
+      next();
+    },
+    express.json({ limit: deps.maxBodyBytes }),
+    async (req, res) => {
+      const request = parseJobRequest(schema, req.body);
+      const key = req.get('idempotency-key');
+      if (key !== undefined && (key.length === 0 || key.length > 255)) {
+        throw new AppError('validation_failed', 'Idempotency-Key must be 1 to 255 characters.', {
+          details: [{ path: 'header:Idempotency-Key', message: 'must be 1 to 255 characters' }],
+        });
+      }
+      const { id, created } = await deps.submit(request, key);
+      deps.metrics.jobsSubmitted.inc({ outcome: created ? 'created' : 'replayed' });
+      const view = await readView(id);
+      res
+        .status(created ? 202 : 200)
+        .location(`/v1/jobs/${id}`)
+        .json({ id, status: view.status, created_at: view.created_at, events_url: `/v1/jobs/${id}/events` });
+    },
+  );
+
+  router.get('/v1/jobs/:id', async (req, res) => {
+    res.json(await readView(jobIdParam(req)));
+  });
+
+  router.post('/v1/jobs/:id/cancel', async (req, res) => {
+    const id = jobIdParam(req);
+    const outcome = await deps.store.cancel(id);
+    if (outcome === 'gone') throw new AppError('not_found', 'No such job, or its result has expired.');
+    // The flag is durable; the broadcast makes the worker running the job, wherever it is, act now.
+    if (outcome === 'requested') await deps.redis.publish(control, encodeControl({ type: 'cancel', jobId: id }));
+    const view = await readView(id);
+    res.status(outcome === 'requested' ? 202 : 200).json(view);
+  });
+
+  return router;
+}

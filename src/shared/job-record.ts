@@ -1,0 +1,71 @@
+import { isTerminal, type JobError, type JobStatus, type Usage } from './events.js';
+import { recordFields as F } from './keys.js';
+
+/** The job record as `GET /v1/jobs/{id}` returns it (API.md §2). */
+export interface JobRecordView {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly model: string;
+  readonly attempt: number;
+  readonly created_at: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  readonly cancel_requested_at: string | null;
+  readonly deadline_at: string | null;
+  readonly text: string;
+  readonly partial: boolean;
+  readonly stop_reason: string | null;
+  readonly truncated: boolean;
+  readonly usage: Usage;
+  readonly error: JobError | null;
+  readonly metrics: {
+    readonly queue_ms: number | null;
+    readonly ttft_ms: number | null;
+    readonly duration_ms: number | null;
+    readonly output_tokens_per_s: number | null;
+  };
+  readonly metadata: Record<string, string>;
+  readonly viewers: number;
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
+const json = <T>(v: string | undefined, fallback: T): T => (v === undefined || v === '' ? fallback : (JSON.parse(v) as T));
+
+/** Builds the public view from the record hash, the text key and the live viewer count. */
+export function toRecordView(h: Readonly<Record<string, string>>, text: string, viewers: number): JobRecordView {
+  const status = (h[F.status] ?? 'queued') as JobStatus;
+  const createdAt = num(h[F.createdAt]) ?? 0;
+  const startedAt = num(h[F.startedAt]);
+  const attemptStartedAt = num(h[F.attemptStartedAt]);
+  const firstTokenAt = num(h[F.firstTokenAt]);
+  const finishedAt = num(h[F.finishedAt]);
+  const outputTokens = num(h[F.outputTokens]) ?? 0;
+  const genMs = finishedAt !== undefined && firstTokenAt !== undefined ? finishedAt - firstTokenAt : undefined;
+  return {
+    id: h[F.id] ?? '',
+    status,
+    model: h[F.model] ?? '',
+    attempt: num(h[F.attempt]) ?? 0,
+    created_at: iso(createdAt) ?? '',
+    started_at: iso(startedAt),
+    finished_at: iso(finishedAt),
+    cancel_requested_at: iso(num(h[F.cancelRequestedAt])),
+    deadline_at: iso(num(h[F.deadlineAt])),
+    text,
+    partial: status !== 'completed',
+    stop_reason: h[F.stopReason] ?? null,
+    truncated: h[F.truncated] === '1',
+    usage: { input_tokens: num(h[F.inputTokens]) ?? 0, output_tokens: outputTokens },
+    error: json<JobError | null>(h[F.error], null),
+    metrics: {
+      queue_ms: startedAt === undefined ? null : startedAt - createdAt,
+      ttft_ms: firstTokenAt === undefined || attemptStartedAt === undefined ? null : firstTokenAt - attemptStartedAt,
+      duration_ms: finishedAt === undefined || startedAt === undefined ? null : finishedAt - startedAt,
+      output_tokens_per_s:
+        genMs === undefined || !isTerminal(status) ? null : genMs <= 0 ? null : Math.round((outputTokens / genMs) * 1e4) / 10,
+    },
+    metadata: json<Record<string, string>>(h[F.metadata], {}),
+    viewers,
+  };
+}

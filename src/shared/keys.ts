@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every Redis key of one job, with its type and lifetime. All of them carry the hash tag `{job:ID}`
+ * so the Lua scripts that touch them together stay legal on Redis Cluster.
+ */
+export interface JobKeys {
+  /** hash: the job record (status, attempt, timings, usage, params). Expires `RESULT_TTL_S` after the end. */
+  readonly record: string;
+  /** stream: the event log; entry id `<seq>-0`, fields `t` (type) and `d` (JSON data). Same lifetime. */
+  readonly log: string;
+  /** string: the current attempt's output text, grown with APPEND. Same lifetime. */
+  readonly text: string;
+  /** pub/sub channel: each appended event as `<seq> <type> <data>`. No lifetime. */
+  readonly channel: string;
+}
+
+/** Keys of job `id` under `prefix`. */
+export function jobKeys(prefix: string, id: string): JobKeys {
+  const base = `${prefix}:{job:${id}}`;
+  return { record: `${base}:rec`, log: `${base}:log`, text: `${base}:text`, channel: `${base}:ch` };
+}
+
+/** Keys that are not one job's. */
+export interface GlobalKeys {
+  /** string `<jobId> <requestHash>` per Idempotency-Key (hashed); expires after `RESULT_TTL_S`. */
+  idempotency(key: string): string;
+  /** pub/sub channel every worker listens on for control messages (cancel). No lifetime. */
+  readonly control: string;
+  /** sorted set: running job ids scored by deadline (ms epoch); removed when the job ends. */
+  readonly deadlines: string;
+  /** BullMQ prefix; the hash tag keeps every queue key in one Cluster slot. */
+  readonly queuePrefix: string;
+}
+
+/** Global keys under `prefix`. */
+export function globalKeys(prefix: string): GlobalKeys {
+  return {
+    idempotency: (key) => `${prefix}:idem:${createHash('sha256').update(key).digest('base64url')}`,
+    control: `${prefix}:control`,
+    deadlines: `${prefix}:deadlines`,
+    queuePrefix: `{${prefix}}`,
+  };
+}
+
+/** Name of the BullMQ queue that carries generation jobs. */
+export const queueName = 'generations';
+
+/** The record field names, in one place so the Lua scripts and the readers agree. */
+export const recordFields = {
+  id: 'id',
+  status: 'status',
+  attempt: 'attempt',
+  seq: 'seq',
+  model: 'model',
+  params: 'params',
+  metadata: 'metadata',
+  createdAt: 'created_at',
+  startedAt: 'started_at',
+  attemptStartedAt: 'attempt_started_at',
+  firstTokenAt: 'first_token_at',
+  finishedAt: 'finished_at',
+  cancelRequestedAt: 'cancel_requested_at',
+  deadlineAt: 'deadline_at',
+  maxDurationMs: 'max_duration_ms',
+  stopReason: 'stop_reason',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  error: 'error',
+  lastError: 'last_error',
+  truncated: 'truncated',
+  hasOutput: 'has_output',
+  requestHash: 'request_hash',
+  worker: 'worker',
+} as const;

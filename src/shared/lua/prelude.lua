@@ -1,0 +1,39 @@
+-- Prelude of every job script (prepended by scripts.ts, so each script is still one atomic call).
+-- KEYS[1] record hash, KEYS[2] event log stream, KEYS[3] text string, KEYS[4] pub/sub channel.
+local rec, log, textkey, chan = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+
+local function is_terminal(s)
+  return s == 'completed' or s == 'failed' or s == 'cancelled' or s == 'timed_out'
+end
+
+-- Milliseconds from the Redis clock, so every node stamps with one clock.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The one place an event is numbered: the next sequence number, the log entry `<seq>-0`, the publish.
+local function append(type, data)
+  local seq = redis.call('HINCRBY', rec, 'seq', 1)
+  redis.call('XADD', log, seq .. '-0', 't', type, 'd', data)
+  redis.call('PUBLISH', chan, seq .. ' ' .. type .. ' ' .. data)
+  return seq
+end
+
+-- The terminal transition (callers have checked the job is not terminal): status, `done` built from
+-- the record, and the result TTL on every key of the job.
+local function finish(status, err_json, now, ttl)
+  local f = redis.call('HMGET', rec, 'stop_reason', 'input_tokens', 'output_tokens', 'truncated')
+  redis.call('HSET', rec, 'status', status, 'finished_at', now)
+  if err_json ~= '' then redis.call('HSET', rec, 'error', err_json) end
+  local done = '{"status":' .. cjson.encode(status)
+    .. ',"stop_reason":' .. (f[1] and cjson.encode(f[1]) or 'null')
+    .. ',"usage":{"input_tokens":' .. (tonumber(f[2]) or 0) .. ',"output_tokens":' .. (tonumber(f[3]) or 0) .. '}'
+    .. ',"error":' .. (err_json ~= '' and err_json or 'null')
+    .. ',"truncated":' .. (f[4] == '1' and 'true' or 'false') .. '}'
+  local seq = append('done', done)
+  redis.call('EXPIRE', rec, ttl)
+  redis.call('EXPIRE', log, ttl)
+  redis.call('EXPIRE', textkey, ttl)
+  return seq
+end

@@ -1,0 +1,59 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { AppError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** Roles of the connections a process opens; used in logs and as the Redis client name. */
+export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control';
+
+/**
+ * Opens a Redis connection. `maxRetriesPerRequest: null` (BullMQ needs it; for us, commands wait
+ * through a Redis restart instead of failing), reconnect backoff capped at 2 s, RESP2 so replies keep
+ * the shapes ioredis documents.
+ */
+export function createRedis(url: string, role: RedisRole, logger: Logger, extra: Pick<RedisOptions, 'lazyConnect'> = {}): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    connectionName: `genrelay:${role}`,
+    protocol: 2,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+    lazyConnect: extra.lazyConnect ?? false,
+  });
+  let lastLogged = 0;
+  redis.on('error', (err: Error) => {
+    // ioredis emits an error per failed reconnect; one line every 5 s is enough to see an outage.
+    const now = Date.now();
+    if (now - lastLogged > 5000) {
+      lastLogged = now;
+      logger.warn({ err: err.message, role }, 'redis connection error');
+    }
+  });
+  return redis;
+}
+
+/**
+ * Fails fast, with a message a new user can act on, when Redis does not answer at start-up.
+ */
+export async function assertRedisReachable(url: string, timeoutMs = 3000): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (cause) {
+    const safeUrl = url.replace(/\/\/[^@]*@/, '//***@');
+    throw new AppError(
+      'redis_unavailable',
+      `No Redis answers at REDIS_URL=${safeUrl}. Start one (redis-server, or "docker run -p 6379:6379 redis:7") ` +
+        'or point REDIS_URL at yours.',
+      { cause },
+    );
+  } finally {
+    probe.disconnect();
+  }
+}

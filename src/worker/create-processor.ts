@@ -1,0 +1,103 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { JobStore } from '../shared/job-store.js';
+import type { Logger } from '../shared/logger.js';
+import type { QueueJobData } from '../shared/queue.js';
+import { AttemptAbort } from './abort-reason.js';
+import type { ActiveAttempts } from './active-attempts.js';
+import { RetryableAttemptError } from './retry-policy.js';
+import { runAttempt, type AttemptResult } from './run-attempt.js';
+
+/** Dependencies of the BullMQ processor. */
+export interface ProcessorDeps {
+  readonly store: JobStore;
+  readonly client: Anthropic;
+  readonly logger: Logger;
+  readonly active: ActiveAttempts;
+  readonly workerId: string;
+  readonly jobAttempts: number;
+  readonly upstreamIdleTimeoutMs: number;
+}
+
+/** The processor BullMQ calls for each generation job. */
+export type GenerationProcessor = (job: Job<QueueJobData>, token: string | undefined, signal?: AbortSignal) => Promise<void>;
+
+/**
+ * Creates the processor: start the attempt (fenced, in Redis), stream it, then record how it ended.
+ * Declares three parameters on purpose: BullMQ passes its cancellation signal only to processors with
+ * `length >= 3`.
+ */
+export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
+  const { store, logger } = deps;
+
+  return async function processGeneration(job, token, signal) {
+    const jobId = job.data.jobId;
+    // Registered before `start` so a cancel broadcast that lands in between is not lost.
+    const controller = deps.active.register(jobId);
+    const onBullAbort = () => controller.abort(new AttemptAbort('shutdown'));
+    signal?.addEventListener('abort', onBullAbort, { once: true });
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    try {
+      const started = await store.start(jobId, deps.workerId);
+      if (started.kind !== 'started') {
+        logger.debug({ jobId, outcome: started }, 'job not started');
+        return;
+      }
+      const log = logger.child({ jobId, attempt: started.attempt });
+      deadlineTimer = setTimeout(
+        () => controller.abort(new AttemptAbort('timed_out')),
+        Math.max(0, started.deadlineAt - Date.now()),
+      );
+      const params = { ...(JSON.parse(started.params) as Anthropic.MessageCreateParamsNonStreaming), stream: true as const };
+      const result = await runAttempt(
+        { client: deps.client, store, upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs },
+        { jobId, attempt: started.attempt, params, signal: controller.signal },
+      );
+      log.debug({ result }, 'attempt ended');
+      await settle(deps, job, token, started.attempt, result);
+    } finally {
+      clearTimeout(deadlineTimer);
+      signal?.removeEventListener('abort', onBullAbort);
+      deps.active.release(jobId, controller);
+    }
+  };
+}
+
+/** Records the attempt's result as the job's ending, a retry, or a hand-back. */
+async function settle(
+  deps: ProcessorDeps,
+  job: Job<QueueJobData>,
+  token: string | undefined,
+  attempt: number,
+  result: AttemptResult,
+): Promise<void> {
+  const { store } = deps;
+  const jobId = job.data.jobId;
+  switch (result.kind) {
+    case 'completed':
+      await store.finish(jobId, { status: 'completed', attempt });
+      return;
+    case 'aborted':
+      if (result.reason === 'cancelled') {
+        await store.finish(jobId, { status: 'cancelled', attempt, error: { type: 'cancelled', message: 'cancelled by request' } });
+      } else if (result.reason === 'timed_out') {
+        await store.finish(jobId, { status: 'timed_out', attempt, error: { type: 'timed_out', message: 'max_duration_ms reached' } });
+      } else if (result.reason === 'shutdown') {
+        // Handed back without using up an attempt: another worker takes it as the next attempt.
+        await store.requeue(jobId, attempt, 'the worker running the previous attempt shut down');
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return;
+    case 'failed': {
+      const { failure } = result;
+      if (failure.retryable && attempt < deps.jobAttempts) {
+        const outcome = await store.requeue(jobId, attempt, `${failure.error.type}: ${failure.error.message}`);
+        if (outcome === 'ok') throw new RetryableAttemptError(failure);
+        return;
+      }
+      await store.finish(jobId, { status: 'failed', attempt, error: failure.error });
+      throw new UnrecoverableError(`${failure.error.type}: ${failure.error.message}`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { Worker } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from '../shared/config.js';
+import { listenForControl } from '../shared/control-channel.js';
+import { createJobStore } from '../shared/job-store.js';
+import { globalKeys, queueName } from '../shared/keys.js';
+import type { Logger } from '../shared/logger.js';
+import { backoffType, type QueueJobData } from '../shared/queue.js';
+import { createRedis } from '../shared/redis.js';
+import { createActiveAttempts } from './active-attempts.js';
+import { createProcessor } from './create-processor.js';
+import { backoffDelayMs } from './retry-policy.js';
+
+/** A running worker process's job-taking machinery. */
+export interface GenrelayWorker {
+  readonly id: string;
+  /** Attempts running now. */
+  readonly activeCount: number;
+  /** Stops taking jobs, lets running ones finish for up to `timeoutMs`, hands the rest back; idempotent. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** Dependencies of {@link createWorker}. */
+export interface WorkerDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly client: Anthropic;
+}
+
+/** Starts taking generation jobs from the queue. */
+export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
+  const { config, logger } = deps;
+  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const keys = globalKeys(config.keyPrefix);
+  const commands = createRedis(config.redisUrl, 'commands', logger);
+  const control = createRedis(config.redisUrl, 'control', logger);
+  const queueConnection = createRedis(config.redisUrl, 'queue', logger);
+  const store = createJobStore(commands, config);
+  const active = createActiveAttempts();
+
+  await listenForControl(control, keys.control, (message) => {
+    if (active.abort(message.jobId, 'cancelled')) logger.info({ jobId: message.jobId }, 'cancel received');
+  });
+
+  const processor = createProcessor({
+    store,
+    client: deps.client,
+    logger,
+    active,
+    workerId: id,
+    jobAttempts: config.jobAttempts,
+    upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
+  });
+  const worker = new Worker<QueueJobData>(queueName, processor, {
+    connection: queueConnection,
+    prefix: keys.queuePrefix,
+    concurrency: config.workerConcurrency,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: config.lockDurationMs,
+    // Our own attempt counter (on the record) decides when a job has had enough; BullMQ must not fail
+    // a stalled job first, or its record would stay `running` until the reaper ends it.
+    maxStalledCount: config.jobAttempts,
+    settings: {
+      backoffStrategy: (attemptsMade, type, err) => (type === backoffType ? backoffDelayMs(attemptsMade, err) : 0),
+    },
+  });
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => logger.debug({ jobId: job?.id, err: err.message }, 'queue job failed'));
+  logger.info({ workerId: id, concurrency: config.workerConcurrency }, 'worker started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    id,
+    get activeCount() {
+      return active.size;
+    },
+    close(timeoutMs = config.shutdownTimeoutMs) {
+      closing ??= (async () => {
+        const failures: unknown[] = [];
+        const handBack = setTimeout(() => active.abortAll('shutdown'), timeoutMs);
+        handBack.unref();
+        try {
+          await worker.close();
+        } catch (err) {
+          failures.push(err);
+        } finally {
+          clearTimeout(handBack);
+        }
+        for (const conn of [control, commands, queueConnection]) {
+          await conn.quit().catch((err: unknown) => failures.push(err));
+        }
+        if (failures.length > 0) throw new AggregateError(failures, 'worker close failed');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { JobStore } from '../shared/job-store.js';
+import { abortKind, AttemptAbort, type AbortKind } from './abort-reason.js';
+import { classifyUpstreamError, type UpstreamFailure } from './classify-upstream-error.js';
+import { createEventWriter } from './event-writer.js';
+import { createWatchedFetch } from './watched-fetch.js';
+
+/** How an attempt ended, before anything is recorded as the job's ending. */
+export type AttemptResult =
+  | { readonly kind: 'completed'; readonly stopReason: string | null }
+  | { readonly kind: 'aborted'; readonly reason: Exclude<AbortKind, 'stalled'> }
+  | { readonly kind: 'failed'; readonly failure: UpstreamFailure };
+
+/** What one attempt needs. */
+export interface AttemptInput {
+  readonly jobId: string;
+  readonly attempt: number;
+  /** The upstream Messages parameters (without `stream`). */
+  readonly params: Anthropic.MessageCreateParamsStreaming;
+  /** Aborted by the worker with an {@link AttemptAbort} reason (cancel, deadline, shutdown). */
+  readonly signal: AbortSignal;
+}
+
+/** Dependencies of {@link runAttempt}. */
+export interface AttemptDeps {
+  readonly client: Anthropic;
+  readonly store: JobStore;
+  readonly upstreamIdleTimeoutMs: number;
+}
+
+/**
+ * Streams one attempt from the upstream into the job's log. Never throws for upstream trouble: the
+ * caller decides from the result whether the job ends or is retried.
+ */
+export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promise<AttemptResult> {
+  const { jobId, attempt } = input;
+  const controller = new AbortController();
+  const abort = (kind: AbortKind) => {
+    if (!controller.signal.aborted) controller.abort(new AttemptAbort(kind));
+  };
+  const onOuterAbort = () => {
+    const reason: unknown = input.signal.reason;
+    abort(reason instanceof AttemptAbort ? reason.kind : 'shutdown');
+  };
+  if (input.signal.aborted) onOuterAbort();
+  input.signal.addEventListener('abort', onOuterAbort, { once: true });
+
+  const writer = createEventWriter(deps.store, jobId, attempt, () => abort('fenced'));
+  // The idle watchdog compares timestamps on a coarse timer instead of re-arming a timer per chunk.
+  let lastActivity = Date.now();
+  const idleMs = deps.upstreamIdleTimeoutMs;
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastActivity > idleMs) abort('stalled');
+  }, Math.max(25, Math.floor(idleMs / 4)));
+  const client = deps.client.withOptions({ fetch: createWatchedFetch(() => (lastActivity = Date.now())) });
+
+  let stopReason: string | null = null;
+  let sawStop = false;
+  try {
+    const stream = await client.messages.create(input.params, { signal: controller.signal, maxRetries: 0 });
+    for await (const event of stream) {
+      switch (event.type) {
+        case 'message_start':
+          writer.fields({
+            input_tokens: event.message.usage.input_tokens,
+            output_tokens: event.message.usage.output_tokens,
+          });
+          break;
+        case 'content_block_delta':
+          if (event.delta.type === 'text_delta') writer.text(event.delta.text);
+          else if (event.delta.type === 'thinking_delta') writer.thinking(event.delta.thinking);
+          break;
+        case 'message_delta':
+          stopReason = event.delta.stop_reason;
+          writer.fields({
+            output_tokens: event.usage.output_tokens,
+            ...(stopReason === null ? {} : { stop_reason: stopReason, truncated: stopReason === 'max_tokens' ? 1 : 0 }),
+            ...(event.usage.input_tokens ? { input_tokens: event.usage.input_tokens } : {}),
+          });
+          break;
+        case 'message_stop':
+          sawStop = true;
+          break;
+        default:
+          break;
+      }
+    }
+    // An aborted `create` loop ends silently, and so does a body cut short without `message_stop`.
+    if (!sawStop && !controller.signal.aborted) {
+      throw new Error('the upstream stream ended without message_stop');
+    }
+  } catch (err) {
+    if (!controller.signal.aborted) {
+      await writer.flush().catch(() => 'ok');
+      return { kind: 'failed', failure: classifyUpstreamError(err) };
+    }
+  } finally {
+    clearInterval(watchdog);
+    input.signal.removeEventListener('abort', onOuterAbort);
+  }
+  const kind = abortKind(controller.signal);
+  if (kind === undefined) {
+    const written = await writer.flush();
+    if (written !== 'ok') return { kind: 'aborted', reason: 'fenced' };
+    return { kind: 'completed', stopReason };
+  }
+  // Keep what was produced before the abort, unless this attempt was fenced out.
+  if (kind !== 'fenced') await writer.flush().catch(() => 'ok');
+  if (kind === 'stalled') {
+    const message = `the upstream sent nothing for ${idleMs} ms`;
+    return { kind: 'failed', failure: { error: { type: 'upstream_stalled', message }, retryable: true, retryAfterMs: undefined } };
+  }
+  return { kind: 'aborted', reason: kind };
+}
