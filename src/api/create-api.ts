@@ -21,9 +21,9 @@ export interface ApiServer {
 
 /** Builds the API from the configuration and starts listening on `config.host:config.port`. */
 export async function startApi(config: Config, logger: Logger): Promise<ApiServer> {
-  const redis = createRedis(config.redisUrl, 'commands', logger);
-  const subscriber = createRedis(config.redisUrl, 'subscriber', logger);
-  const queueConnection = createRedis(config.redisUrl, 'queue', logger);
+  const redis = createRedis(config, 'commands', logger);
+  const subscriber = createRedis(config, 'subscriber', logger);
+  const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(redis, config);
   const queue = createQueue(queueConnection, config.keyPrefix);
   const hub = createEventHub({

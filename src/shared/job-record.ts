@@ -26,6 +26,8 @@ export interface JobRecordView {
   };
   readonly metadata: Record<string, string>;
   readonly viewers: number;
+  /** The worker that runs (or last ran) the job: `host:pid:random`. */
+  readonly worker: string | null;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -67,5 +69,6 @@ export function toRecordView(h: Readonly<Record<string, string>>, text: string, 
     },
     metadata: json<Record<string, string>>(h[F.metadata], {}),
     viewers,
+    worker: h[F.worker] ?? null,
   };
 }

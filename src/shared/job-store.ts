@@ -72,6 +72,8 @@ export interface JobStore {
   read(id: string): Promise<StoredJob | undefined>;
   /** The record's status, or undefined when the job is unknown or expired. */
   status(id: string): Promise<string | undefined>;
+  /** Status and last sequence number, or undefined when the job is unknown or expired. */
+  progress(id: string): Promise<{ status: string; seq: number } | undefined>;
   /** Up to `limit` events with sequence numbers above `afterSeq`, in order. */
   readEvents(id: string, afterSeq: number, limit: number): Promise<SequencedEvent[]>;
 }
@@ -142,6 +144,10 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
     },
     async status(id) {
       return (await redis.hget(keys(id).record, F.status)) ?? undefined;
+    },
+    async progress(id) {
+      const [status, seq] = await redis.hmget(keys(id).record, F.status, F.seq);
+      return status === null || status === undefined ? undefined : { status, seq: Number(seq ?? 0) };
     },
     async readEvents(id, afterSeq, limit) {
       const entries = (await redis.xrange(keys(id).log, `${afterSeq + 1}-0`, '+', 'COUNT', limit)) as [

@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
-/** Roles of the connections a process opens; used in logs and as the Redis client name. */
+/** Roles of the connections a process opens; in logs and in the client name `genrelay:<KEY_PREFIX>:<role>`. */
 export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control';
 
 /**
@@ -10,11 +10,17 @@ export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control';
  * through a Redis restart instead of failing), reconnect backoff capped at 2 s, RESP2 so replies keep
  * the shapes ioredis documents.
  */
-export function createRedis(url: string, role: RedisRole, logger: Logger, extra: Pick<RedisOptions, 'lazyConnect'> = {}): Redis {
-  const redis = new Redis(url, {
+export function createRedis(
+  config: { readonly redisUrl: string; readonly keyPrefix: string },
+  role: RedisRole,
+  logger: Logger,
+  extra: Pick<RedisOptions, 'lazyConnect'> = {},
+): Redis {
+  const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
-    connectionName: `genrelay:${role}`,
+    // CLIENT LIST then tells operators (and tests) which deployment and role each connection is.
+    connectionName: `genrelay:${config.keyPrefix}:${role}`,
     protocol: 2,
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     lazyConnect: extra.lazyConnect ?? false,

@@ -34,9 +34,9 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   const { config, logger } = deps;
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const keys = globalKeys(config.keyPrefix);
-  const commands = createRedis(config.redisUrl, 'commands', logger);
-  const control = createRedis(config.redisUrl, 'control', logger);
-  const queueConnection = createRedis(config.redisUrl, 'queue', logger);
+  const commands = createRedis(config, 'commands', logger);
+  const control = createRedis(config, 'control', logger);
+  const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(commands, config);
   const active = createActiveAttempts();
 

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../../shared/errors.js';
+import { isTerminal } from '../../shared/events.js';
 import type { JobStore } from '../../shared/job-store.js';
 import type { EventHub } from '../event-hub.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -34,8 +35,12 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
   router.get('/v1/jobs/:id/events', async (req, res) => {
     const id = jobIdParam(req);
     const cursor = cursorOf(req);
-    if ((await deps.store.status(id)) === undefined) {
-      throw new AppError('not_found', 'No such job, or its result has expired.');
+    const state = await deps.store.progress(id);
+    if (state === undefined) throw new AppError('not_found', 'No such job, or its result has expired.');
+    if (isTerminal(state.status) && cursor >= state.seq) {
+      // The client already has `done` (EventSource reconnects after every close): 204 tells it to stop.
+      res.status(204).end();
+      return;
     }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

@@ -1,0 +1,4 @@
+/** The simulated Anthropic Messages API: the project's only stand-in, for tests, the benchmark and keyless `npm start`. */
+export { startSimulator, type Simulator, type SimulatorOptions } from './create-simulator.js';
+export { defaultBehaviour, type SimBehaviour, type SimFault, type SimHttpFault } from './directive.js';
+export type { SimOutcome, SimRequestRecord } from './records.js';

@@ -1,0 +1,85 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SimFault } from './directive.js';
+
+/**
+ * How a request ended: `completed` (whole answer sent), `fault` (an injected fault ended it),
+ * `client_closed` (the client went away first, including during a stall), `in_progress` (still open,
+ * or stalled), `rejected` (refused by validation before any directive applied).
+ */
+export type SimOutcome = 'completed' | 'fault' | 'client_closed' | 'in_progress' | 'rejected';
+
+/** One request to `/v1/messages`, as the simulator saw and answered it. */
+export interface SimRequestRecord {
+  /** The `request-id` sent back (`req_…`). */
+  readonly id: string;
+  /** `fault_times` group: the directive's `key`, else a hash of the raw body. */
+  readonly key: string;
+  /** The directive's `tag`, or null. */
+  readonly tag: string | null;
+  /** 1 for the first request with this key, 2 for the next…; 0 for a `rejected` request. */
+  readonly n: number;
+  /** The parsed JSON body (null when it was not JSON). */
+  readonly body: unknown;
+  /** Request headers, with `x-api-key` and `authorization` values redacted. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** `Date.now()` when the request arrived. */
+  readonly startedAt: number;
+  /** HTTP status sent (200 for streams, also those that later fail). */
+  status: number;
+  /** The fault actually applied to this request (null when none, or `fault_times` was used up). */
+  fault: SimFault | null;
+  /** Text deltas written so far. */
+  deltasSent: number;
+  /** How the request ended so far (see `SimOutcome`). */
+  outcome: SimOutcome;
+  /** `Date.now()` when the client closed the connection before the answer ended. */
+  closedByClientAt?: number;
+}
+
+/** The in-process request log plus the per-key counters behind `fault_times`. */
+export interface RequestLog {
+  /** Every record, oldest first. The same array for the log's whole life (reset empties it). */
+  readonly records: readonly SimRequestRecord[];
+  /** Counts one more request for `key` and returns its 1-based number. */
+  nextN(key: string): number;
+  /** Appends a record and returns it (the caller updates `deltasSent` and `outcome`). */
+  add(record: SimRequestRecord): SimRequestRecord;
+  /** Records matching every given filter. */
+  query(filter: { tag?: string | undefined; key?: string | undefined }): SimRequestRecord[];
+  /** Forgets every record and every `fault_times` counter. */
+  reset(): void;
+}
+
+/** Creates an empty request log. */
+export function createRequestLog(): RequestLog {
+  const records: SimRequestRecord[] = [];
+  const counters = new Map<string, number>();
+  return {
+    records,
+    nextN(key) {
+      const n = (counters.get(key) ?? 0) + 1;
+      counters.set(key, n);
+      return n;
+    },
+    add(record) {
+      records.push(record);
+      return record;
+    },
+    query({ tag, key }) {
+      return records.filter((r) => (tag === undefined || r.tag === tag) && (key === undefined || r.key === key));
+    },
+    reset() {
+      records.length = 0;
+      counters.clear();
+    },
+  };
+}
+
+/** A copy of `headers` safe to keep and serve: credentials are replaced by `[redacted]`. */
+export function redactHeaders(headers: IncomingHttpHeaders): Record<string, string | string[] | undefined> {
+  const copy: Record<string, string | string[] | undefined> = { ...headers };
+  for (const name of ['x-api-key', 'authorization']) {
+    if (copy[name] !== undefined) copy[name] = '[redacted]';
+  }
+  return copy;
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { startApiProcess, startWorkerProcess, type NodeProcess } from './support/processes.js';
+import { redisUrl, uniquePrefix } from './support/redis.js';
+import { checkContiguous, readSse, viewerText } from './support/sse.js';
+import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
+
+// Two API processes and two worker processes, each its own OS process, sharing only Redis: a job
+// submitted on API A is watched live through API B.
+describe('separate API and worker processes', () => {
+  let sim: Simulator;
+  const procs: NodeProcess[] = [];
+  let apiA: NodeProcess & { url: string };
+  let apiB: NodeProcess & { url: string };
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    const env = {
+      REDIS_URL: redisUrl(),
+      KEY_PREFIX: uniquePrefix('cluster'),
+      ANTHROPIC_BASE_URL: sim.url,
+      ANTHROPIC_API_KEY: 'test-key',
+      WORKER_CONCURRENCY: '4',
+    };
+    const started = await Promise.all([
+      startApiProcess(env),
+      startApiProcess(env),
+      startWorkerProcess(env),
+      startWorkerProcess(env),
+    ]);
+    [apiA, apiB] = [started[0], started[1]];
+    procs.push(...started);
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await sim.close();
+  });
+
+  it('streams a job submitted on A live through B', async () => {
+    const text = Array.from({ length: 50 }, (_, i) => ` t${i}`).join('');
+    const { status, json } = await submitJob(apiA.url, {
+      max_tokens: 500,
+      messages: [{ role: 'user', content: simPrompt({ text, tps: 50, tag: 'cross' }) }],
+    });
+    expect(status).toBe(202);
+    const id = String(json['id']);
+    let duringStream: Promise<Record<string, unknown>> | undefined;
+    const viewB = await readSse(`${apiB.url}/v1/jobs/${id}/events`, {
+      onEvent: (e) => {
+        if (e.event === 'delta') duringStream ??= getRecord(apiA.url, id);
+      },
+    });
+    checkContiguous(viewB.events);
+    expect(viewerText(viewB.events)).toBe(text);
+    // Live, not replayed at the end: when B relayed the first delta, the job was still running.
+    const snapshot = await duringStream;
+    expect(snapshot?.['status']).toBe('running');
+    expect(String(snapshot?.['text']).length).toBeLessThan(text.length);
+    const record = await getRecord(apiB.url, id);
+    expect(record['status']).toBe('completed');
+    expect(record['text']).toBe(text);
+    expect(await getRecord(apiA.url, id)).toEqual(record);
+    expect(sim.requests.filter((r) => r.tag === 'cross')).toHaveLength(1);
+  });
+
+  it('spreads concurrent jobs over both worker processes', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const { json } = await submitJob(i % 2 === 0 ? apiA.url : apiB.url, {
+          max_tokens: 100,
+          messages: [{ role: 'user', content: simPrompt({ tokens: 20, tps: 40 }, `job ${i}`) }],
+        });
+        return String(json['id']);
+      }),
+    );
+    const workers = await eventually(async () => {
+      const recs = await Promise.all(ids.map((id) => getRecord(apiA.url, id)));
+      if (!recs.every((r) => r['status'] === 'completed')) return undefined;
+      return recs;
+    });
+    expect(workers).toHaveLength(8);
+    expect(new Set(workers.map((r) => r['worker'])).size).toBe(2);
+  });
+});

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A genrelay entry point running as its own OS process. */
+export interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Everything it logged (stdout and stderr). */
+  output(): string;
+  /** Resolves with the first parsed JSON log line for which `match` is true. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends a signal; resolves with the exit code once it exited (SIGKILL after `timeoutMs`). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `src/<entry>` with tsx, the environment given on top of PATH/HOME only. */
+export function startNode(entry: 'api/main.ts' | 'worker/main.ts' | 'main.ts', env: Record<string, string>): NodeProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}`], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    out += text;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a partial line: the full output is still in `out`
+      }
+    }
+    for (const w of waiters) w();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    pid: child.pid ?? -1,
+    exited,
+    output: () => out,
+    waitForLog(match, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = lines.find(match);
+          if (found !== undefined) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching log line from ${entry} within ${timeoutMs} ms; output:\n${out}`));
+        }, timeoutMs);
+        waiters.add(check);
+        void exited.then(() => {
+          if (waiters.has(check)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`${entry} exited; output:\n${out}`));
+          }
+        });
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Starts an API process and resolves once it listens; its URL is read from its log. */
+export async function startApiProcess(env: Record<string, string>): Promise<NodeProcess & { url: string }> {
+  const proc = startNode('api/main.ts', { PORT: '0', ...env });
+  const line = await proc.waitForLog((l) => l['msg'] === 'api listening');
+  return Object.assign(proc, { url: String(line['url']) });
+}
+
+/** Starts a worker process and resolves once it takes jobs. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<NodeProcess> {
+  const proc = startNode('worker/main.ts', env);
+  await proc.waitForLog((l) => l['msg'] === 'worker started');
+  return proc;
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+
+/** URL of the test Redis chosen by `test/support/global-setup.ts` (via vitest `inject`). */
+export function redisUrl(): string {
+  const url = inject('redisUrl');
+  if (typeof url !== 'string' || url === '') {
+    throw new Error('redisUrl was not provided: run the tests through vitest.config.ts (its globalSetup finds Redis)');
+  }
+  return url;
+}
+
+/**
+ * A key prefix / queue name unique to one test: `t_${name}_${12 hex}`. Only letters, digits and
+ * `_ . : -` (no braces), so it is valid as `KEY_PREFIX` and inside a `{hash tag}`.
+ */
+export function uniquePrefix(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_.:-]/g, '_');
+  return `t_${safe}_${randomBytes(6).toString('hex')}`;
+}
+
+/** Opens an ioredis client on the test Redis, runs `fn`, and always closes the client. */
+export async function withRedis<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis(redisUrl(), { lazyConnect: true });
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    // quit() fails when the connection is already gone; disconnect() always ends it.
+    await client.quit().catch(() => client.disconnect());
+  }
+}
