@@ -5,25 +5,30 @@ import { assertRedisReachable } from '../shared/redis.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { createWorker } from './create-worker.js';
 import { createUpstreamClient } from './upstream-client.js';
+import { failStartup } from '../shared/fail-startup.js';
 
-const config = loadConfig(process.env);
-const logger = createLogger(config.logLevel, 'worker');
-let apiKey = config.anthropicApiKey;
-if (apiKey === undefined) {
-  if (config.production || config.anthropicBaseUrl === undefined) {
-    throw new AppError(
-      'config_invalid',
-      'ANTHROPIC_API_KEY is not set. A worker needs it (or ANTHROPIC_BASE_URL pointing at a simulated upstream, ' +
-        'e.g. `npm run simulator`); `npm start` runs one in-process without a key.',
-    );
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel, 'worker');
+  let apiKey = config.anthropicApiKey;
+  if (apiKey === undefined) {
+    if (config.production || config.anthropicBaseUrl === undefined) {
+      throw new AppError(
+        'config_invalid',
+        'ANTHROPIC_API_KEY is not set. A worker needs it (or ANTHROPIC_BASE_URL pointing at a simulated upstream, ' +
+          'e.g. `npm run simulator`); `npm start` runs one in-process without a key.',
+      );
+    }
+    logger.warn({ baseUrl: config.anthropicBaseUrl }, 'ANTHROPIC_API_KEY is not set: sending a placeholder key');
+    apiKey = 'placeholder-key';
   }
-  logger.warn({ baseUrl: config.anthropicBaseUrl }, 'ANTHROPIC_API_KEY is not set: sending a placeholder key');
-  apiKey = 'placeholder-key';
+  await assertRedisReachable(config.redisUrl);
+  const worker = await createWorker({
+    config,
+    logger,
+    client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl }),
+  });
+  installShutdown(logger, [() => worker.close()]);
 }
-await assertRedisReachable(config.redisUrl);
-const worker = await createWorker({
-  config,
-  logger,
-  client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl }),
-});
-installShutdown(logger, [() => worker.close()]);
+
+main().catch(failStartup);
