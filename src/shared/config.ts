@@ -38,6 +38,8 @@ export interface Config {
   readonly lockDurationMs: number;
   /** `UPSTREAM_IDLE_TIMEOUT_MS`: an upstream body silent this long (not even a ping) is aborted. Default 30000. */
   readonly upstreamIdleTimeoutMs: number;
+  /** `REAPER_INTERVAL_MS`: how often each worker looks for jobs past their deadline and missed cancels. Default 1000. */
+  readonly reaperIntervalMs: number;
   /** `VIEWER_BUFFER_BYTES`: unsent bytes a viewer may owe before it is disconnected. Default 1048576. */
   readonly viewerBufferBytes: number;
   /** `LOG_LEVEL`: pino level. Default info. */
@@ -64,6 +66,7 @@ export const defaults = {
   lockDurationMs: 15_000,
   upstreamIdleTimeoutMs: 30_000,
   viewerBufferBytes: 1_048_576,
+  reaperIntervalMs: 1000,
   logLevel: 'info',
 } as const;
 
@@ -128,6 +131,7 @@ export function loadConfig(env: Env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', defaults.maxBodyBytes, 1024),
     lockDurationMs: int('LOCK_DURATION_MS', defaults.lockDurationMs, 1000),
     upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', defaults.upstreamIdleTimeoutMs, 100),
+    reaperIntervalMs: int('REAPER_INTERVAL_MS', defaults.reaperIntervalMs, 10),
     viewerBufferBytes: int('VIEWER_BUFFER_BYTES', defaults.viewerBufferBytes, 1024),
     logLevel: str('LOG_LEVEL', defaults.logLevel),
     production: env['NODE_ENV'] === 'production',

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { JobError, JobEventType, SequencedEvent, TerminalStatus } from './events.js';
-import { jobKeys, recordFields as F, type JobKeys } from './keys.js';
+import { globalKeys, jobKeys, recordFields as F, type JobKeys } from './keys.js';
 import { scripts } from './scripts.js';
 
 /** What a job needs at creation; stored on the record. */
@@ -74,6 +74,14 @@ export interface JobStore {
   status(id: string): Promise<string | undefined>;
   /** Status and last sequence number, or undefined when the job is unknown or expired. */
   progress(id: string): Promise<{ status: string; seq: number } | undefined>;
+  /** Indexes a started job by its deadline, for the reaper (outside the job's slot, so not in start.lua). */
+  trackDeadline(id: string, deadlineAt: number): Promise<void>;
+  /** Removes a job from the deadline index. */
+  untrackDeadline(id: string): Promise<void>;
+  /** Ids of jobs whose deadline is at or before `now`, oldest first. */
+  dueDeadlines(now: number, limit: number): Promise<string[]>;
+  /** Which of `ids` have their cancel flag set (one round trip). */
+  cancelRequested(ids: readonly string[]): Promise<string[]>;
   /** Up to `limit` events with sequence numbers above `afterSeq`, in order. */
   readEvents(id: string, afterSeq: number, limit: number): Promise<SequencedEvent[]>;
 }
@@ -84,6 +92,7 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
   const runningTtlS = resultTtlS + Math.ceil(options.maxDurationMs / 1000);
   const keys = (id: string) => jobKeys(keyPrefix, id);
   const all = (k: JobKeys) => [k.record, k.log, k.text, k.channel];
+  const deadlines = globalKeys(keyPrefix).deadlines;
 
   return {
     keys,
@@ -144,6 +153,25 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
     },
     async status(id) {
       return (await redis.hget(keys(id).record, F.status)) ?? undefined;
+    },
+    async trackDeadline(id, deadlineAt) {
+      await redis.zadd(deadlines, deadlineAt, id);
+    },
+    async untrackDeadline(id) {
+      await redis.zrem(deadlines, id);
+    },
+    async dueDeadlines(now, limit) {
+      return redis.zrangebyscore(deadlines, '-inf', now, 'LIMIT', 0, limit);
+    },
+    async cancelRequested(ids) {
+      if (ids.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hget(keys(id).record, F.cancelRequestedAt);
+      const replies = (await pipeline.exec()) ?? [];
+      return ids.filter((_, i) => {
+        const value = replies[i]?.[1];
+        return typeof value === 'string' && value !== '';
+      });
     },
     async progress(id) {
       const [status, seq] = await redis.hmget(keys(id).record, F.status, F.seq);

@@ -10,6 +10,8 @@ export interface ActiveAttempts {
   abort(jobId: string, kind: AbortKind): boolean;
   /** Aborts every attempt (forced shutdown). */
   abortAll(kind: AbortKind): void;
+  /** Job ids of the attempts running here. */
+  ids(): string[];
   readonly size: number;
 }
 
@@ -35,6 +37,9 @@ export function createActiveAttempts(): ActiveAttempts {
       for (const controller of byJob.values()) {
         if (!controller.signal.aborted) controller.abort(new AttemptAbort(kind));
       }
+    },
+    ids() {
+      return [...byJob.keys()];
     },
     get size() {
       return byJob.size;

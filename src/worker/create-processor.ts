@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { JobError, TerminalStatus } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueJobData } from '../shared/queue.js';
@@ -41,8 +42,10 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       const started = await store.start(jobId, deps.workerId);
       if (started.kind !== 'started') {
         logger.debug({ jobId, outcome: started }, 'job not started');
+        if (started.kind === 'ended') await store.untrackDeadline(jobId);
         return;
       }
+      await store.trackDeadline(jobId, started.deadlineAt);
       const log = logger.child({ jobId, attempt: started.attempt });
       deadlineTimer = setTimeout(
         () => controller.abort(new AttemptAbort('timed_out')),
@@ -73,15 +76,20 @@ async function settle(
 ): Promise<void> {
   const { store } = deps;
   const jobId = job.data.jobId;
+  const end = async (status: TerminalStatus, error?: JobError) => {
+    await store.finish(jobId, { status, attempt, ...(error === undefined ? {} : { error }) });
+    // Whether this finish won or lost the race, the job has ended: the reaper can forget it.
+    await store.untrackDeadline(jobId);
+  };
   switch (result.kind) {
     case 'completed':
-      await store.finish(jobId, { status: 'completed', attempt });
+      await end('completed');
       return;
     case 'aborted':
       if (result.reason === 'cancelled') {
-        await store.finish(jobId, { status: 'cancelled', attempt, error: { type: 'cancelled', message: 'cancelled by request' } });
+        await end('cancelled', { type: 'cancelled', message: 'cancelled by request' });
       } else if (result.reason === 'timed_out') {
-        await store.finish(jobId, { status: 'timed_out', attempt, error: { type: 'timed_out', message: 'max_duration_ms reached' } });
+        await end('timed_out', { type: 'timed_out', message: 'max_duration_ms reached' });
       } else if (result.reason === 'shutdown') {
         // Handed back without using up an attempt: another worker takes it as the next attempt.
         await store.requeue(jobId, attempt, 'the worker running the previous attempt shut down');
@@ -96,7 +104,7 @@ async function settle(
         if (outcome === 'ok') throw new RetryableAttemptError(failure);
         return;
       }
-      await store.finish(jobId, { status: 'failed', attempt, error: failure.error });
+      await end('failed', failure.error);
       throw new UnrecoverableError(`${failure.error.type}: ${failure.error.message}`);
     }
   }

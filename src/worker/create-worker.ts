@@ -11,6 +11,7 @@ import { backoffType, type QueueJobData } from '../shared/queue.js';
 import { createRedis } from '../shared/redis.js';
 import { createActiveAttempts } from './active-attempts.js';
 import { createProcessor } from './create-processor.js';
+import { startReaper } from './reaper.js';
 import { backoffDelayMs } from './retry-policy.js';
 
 /** A running worker process's job-taking machinery. */
@@ -66,6 +67,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
       backoffStrategy: (attemptsMade, type, err) => (type === backoffType ? backoffDelayMs(attemptsMade, err) : 0),
     },
   });
+  const reaper = startReaper({ store, active, logger, intervalMs: config.reaperIntervalMs });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => logger.debug({ jobId: job?.id, err: err.message }, 'queue job failed'));
   logger.info({ workerId: id, concurrency: config.workerConcurrency }, 'worker started');
@@ -88,6 +90,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
         } finally {
           clearTimeout(handBack);
         }
+        await reaper.close();
         for (const conn of [control, commands, queueConnection]) {
           await conn.quit().catch((err: unknown) => failures.push(err));
         }
