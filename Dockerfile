@@ -11,7 +11,7 @@ RUN npm ci
 COPY tsconfig.json ./
 COPY src ./src
 # `npm run build` compiles and copies src/shared/lua (scripts.ts reads the .lua files beside itself).
-RUN npm run build && test -f dist/shared/lua/append.lua
+RUN npm run build && test -f dist/shared/lua/append.lua && test -f dist/api/public/viewer.html
 
 # ---- runtime: production dependencies and dist/ only --------------------------------------------
 FROM node:20-bookworm-slim AS runtime

@@ -1,13 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../shared/config.js';
 import { createJobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
 import { createQueue } from '../shared/queue.js';
 import { createRedis } from '../shared/redis.js';
+import { globalKeys } from '../shared/keys.js';
+import { signViewerToken } from '../shared/viewer-token.js';
+import { createAuth } from './auth.js';
 import { createApp } from './create-app.js';
+import { resolveTokenSecret } from './token-secret.js';
 import { createEventHub } from './event-hub.js';
 import { createApiMetrics } from './metrics.js';
+import { createPresence } from './presence.js';
 import { createJobSubmitter } from './submit-job.js';
 
 /** A listening API node. */
@@ -26,16 +33,25 @@ export async function startApi(config: Config, logger: Logger): Promise<ApiServe
   const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(redis, config);
   const queue = createQueue(queueConnection, config.keyPrefix);
+  const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const presence = createPresence({ redis, keyOf: (id) => store.keys(id).viewers, nodeId, logger });
   const hub = createEventHub({
     subscriber,
     store,
     logger,
     keepaliveMs: config.keepaliveMs,
     viewerBufferBytes: config.viewerBufferBytes,
+    onViewers: (jobId, count) => presence.set(jobId, count),
   });
   const metrics = createApiMetrics(() => hub.viewerCount);
   const submit = createJobSubmitter({ redis, store, queue, ...config });
-  const app = createApp({ redis, store, hub, submit, metrics, logger, ...config });
+  const tokenSecret = await resolveTokenSecret(config.viewerTokenSecret, redis, globalKeys(config.keyPrefix).tokenSecret, logger);
+  const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret });
+  const mintViewerToken = (jobId: string) => {
+    const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
+    return { token: signViewerToken(tokenSecret, { jobId, expiresAt }), expiresAt };
+  };
+  const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, ...config });
 
   const server = createServer(app);
   // SSE responses are long-lived; Node's default request timeout would cut them.
@@ -58,6 +74,7 @@ export async function startApi(config: Config, logger: Logger): Promise<ApiServe
         const failures: unknown[] = [];
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await hub.close().catch((err: unknown) => failures.push(err));
+        await presence.close().catch((err: unknown) => failures.push(err));
         server.closeIdleConnections();
         await closed;
         await queue.close().catch((err: unknown) => failures.push(err));

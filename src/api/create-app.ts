@@ -3,11 +3,15 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
+import type { Auth } from './auth.js';
 import type { EventHub } from './event-hub.js';
+import type { Presence } from './presence.js';
 import type { ApiMetrics } from './metrics.js';
+import { createCors } from './cors.js';
 import { problemHandler } from './problem.js';
 import { eventsRoute } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
+import { pageRoutes } from './routes/pages.js';
 import type { JobSubmitter } from './submit-job.js';
 
 /** Everything the HTTP app needs, built by the caller (so tests build the real thing). */
@@ -15,9 +19,13 @@ export interface AppDeps {
   readonly redis: Redis;
   readonly store: JobStore;
   readonly hub: EventHub;
+  readonly presence: Presence;
   readonly submit: JobSubmitter;
   readonly metrics: ApiMetrics;
   readonly logger: Logger;
+  readonly auth: Auth;
+  readonly mintViewerToken: (jobId: string) => { token: string; expiresAt: number };
+  readonly corsOrigins: readonly string[];
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly maxTokensLimit: number;
@@ -43,6 +51,12 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  const cors = createCors(deps.corsOrigins);
+  const readPaths = ['/v1/jobs/:id', '/v1/jobs/:id/events'];
+  app.options(readPaths, cors.preflight);
+  app.get(readPaths, cors.headers);
+
+  app.use(pageRoutes());
   app.use(jobRoutes(deps));
   app.use(eventsRoute(deps));
   app.use((req) => {

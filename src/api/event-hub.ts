@@ -28,6 +28,8 @@ export interface EventHubDeps {
   readonly logger: Logger;
   readonly keepaliveMs: number;
   readonly viewerBufferBytes: number;
+  /** Told the new local viewer count of a job whenever it changes. */
+  readonly onViewers?: (jobId: string, count: number) => void;
 }
 
 interface JobChannel {
@@ -78,6 +80,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     const entry = byChannel.get(channel);
     if (entry === undefined || !entry.viewers.delete(viewer)) return;
     viewerCount -= 1;
+    deps.onViewers?.(viewer.jobId, entry.viewers.size);
     if (entry.viewers.size === 0) {
       byChannel.delete(channel);
       subscriber.unsubscribe(channel).catch(() => {});
@@ -108,6 +111,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       );
       entry.viewers.add(viewer);
       viewerCount += 1;
+      deps.onViewers?.(jobId, entry.viewers.size);
       // Subscribe before reading the backlog: nothing published after the read can be missed.
       await entry.subscribed;
       await viewer.catchUp();

@@ -42,6 +42,12 @@ export interface Config {
   readonly reaperIntervalMs: number;
   /** `VIEWER_BUFFER_BYTES`: unsent bytes a viewer may owe before it is disconnected. Default 1048576. */
   readonly viewerBufferBytes: number;
+  /** `VIEWER_TOKEN_SECRET`: signs viewer tokens; unset = one random secret shared through Redis. */
+  readonly viewerTokenSecret: string | undefined;
+  /** `VIEWER_TOKEN_TTL_S`: lifetime of a viewer token. Default 86400. */
+  readonly viewerTokenTtlS: number;
+  /** `CORS_ORIGINS`: comma-separated origins allowed to read records and events; `*` = any. Default none. */
+  readonly corsOrigins: readonly string[];
   /** `LOG_LEVEL`: pino level. Default info. */
   readonly logLevel: string;
   /** `NODE_ENV` is `production`. */
@@ -67,6 +73,7 @@ export const defaults = {
   upstreamIdleTimeoutMs: 30_000,
   viewerBufferBytes: 1_048_576,
   reaperIntervalMs: 1000,
+  viewerTokenTtlS: 86_400,
   logLevel: 'info',
 } as const;
 
@@ -96,6 +103,8 @@ export function loadConfig(env: Env): Config {
     }
     return n;
   };
+  const list = (name: string): string[] =>
+    (optional(name) ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
   const url = (name: string, fallback: string | undefined, protocols: readonly string[]): string | undefined => {
     const raw = optional(name) ?? fallback;
     if (raw === undefined) return undefined;
@@ -124,7 +133,7 @@ export function loadConfig(env: Env): Config {
     jobAttempts: int('JOB_ATTEMPTS', defaults.jobAttempts, 1, 100),
     resultTtlS: int('RESULT_TTL_S', defaults.resultTtlS, 1),
     keepaliveMs: int('KEEPALIVE_MS', defaults.keepaliveMs, 100),
-    apiKeys: (optional('API_KEYS') ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
+    apiKeys: list('API_KEYS'),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', defaults.shutdownTimeoutMs, 0),
     keyPrefix,
     maxTokensLimit: int('MAX_TOKENS_LIMIT', defaults.maxTokensLimit, 1),
@@ -133,9 +142,16 @@ export function loadConfig(env: Env): Config {
     upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', defaults.upstreamIdleTimeoutMs, 100),
     reaperIntervalMs: int('REAPER_INTERVAL_MS', defaults.reaperIntervalMs, 10),
     viewerBufferBytes: int('VIEWER_BUFFER_BYTES', defaults.viewerBufferBytes, 1024),
+    viewerTokenSecret: optional('VIEWER_TOKEN_SECRET'),
+    viewerTokenTtlS: int('VIEWER_TOKEN_TTL_S', defaults.viewerTokenTtlS, 1),
+    corsOrigins: list('CORS_ORIGINS'),
     logLevel: str('LOG_LEVEL', defaults.logLevel),
     production: env['NODE_ENV'] === 'production',
   };
+  const secret = config.viewerTokenSecret;
+  if (secret !== undefined && secret.length < 32) {
+    problems.push({ path: 'VIEWER_TOKEN_SECRET', message: 'must be at least 32 characters' });
+  }
   if (problems.length > 0) {
     const list = problems.map((p) => `${p.path} ${p.message}`).join('; ');
     throw new AppError('config_invalid', `invalid configuration: ${list}`, { details: problems });

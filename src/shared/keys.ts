@@ -13,12 +13,14 @@ export interface JobKeys {
   readonly text: string;
   /** pub/sub channel: each appended event as `<seq> <type> <data>`. No lifetime. */
   readonly channel: string;
+  /** hash: live viewers per API node, `nodeId → "<count> <expiresAtMs>"`. Expires when no node refreshes it. */
+  readonly viewers: string;
 }
 
 /** Keys of job `id` under `prefix`. */
 export function jobKeys(prefix: string, id: string): JobKeys {
   const base = `${prefix}:{job:${id}}`;
-  return { record: `${base}:rec`, log: `${base}:log`, text: `${base}:text`, channel: `${base}:ch` };
+  return { record: `${base}:rec`, log: `${base}:log`, text: `${base}:text`, channel: `${base}:ch`, viewers: `${base}:viewers` };
 }
 
 /** Keys that are not one job's. */
@@ -29,6 +31,8 @@ export interface GlobalKeys {
   readonly control: string;
   /** sorted set: running job ids scored by deadline (ms epoch); removed when the job ends. */
   readonly deadlines: string;
+  /** string: the viewer-token secret when `VIEWER_TOKEN_SECRET` is unset. No lifetime. */
+  readonly tokenSecret: string;
   /** BullMQ prefix; the hash tag keeps every queue key in one Cluster slot. */
   readonly queuePrefix: string;
 }
@@ -39,6 +43,7 @@ export function globalKeys(prefix: string): GlobalKeys {
     idempotency: (key) => `${prefix}:idem:${createHash('sha256').update(key).digest('base64url')}`,
     control: `${prefix}:control`,
     deadlines: `${prefix}:deadlines`,
+    tokenSecret: `${prefix}:viewer-token-secret`,
     queuePrefix: `{${prefix}}`,
   };
 }

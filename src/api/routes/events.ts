@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { AppError } from '../../shared/errors.js';
 import { isTerminal } from '../../shared/events.js';
 import type { JobStore } from '../../shared/job-store.js';
+import type { Auth } from '../auth.js';
 import type { EventHub } from '../event-hub.js';
 import type { ApiMetrics } from '../metrics.js';
 import { jobIdParam } from './jobs.js';
@@ -11,6 +12,7 @@ export interface EventsRouteDeps {
   readonly store: JobStore;
   readonly hub: EventHub;
   readonly metrics: ApiMetrics;
+  readonly auth: Auth;
 }
 
 /** The resume cursor: `Last-Event-ID` (what EventSource sends on reconnect), else `?last_event_id=`. */
@@ -32,7 +34,7 @@ function cursorOf(req: Request): number {
 /** `GET /v1/jobs/{id}/events`: replay from the log, then live, then close after `done`. */
 export function eventsRoute(deps: EventsRouteDeps): Router {
   const router = Router();
-  router.get('/v1/jobs/:id/events', async (req, res) => {
+  router.get('/v1/jobs/:id/events', deps.auth.requireReader, async (req, res) => {
     const id = jobIdParam(req);
     const cursor = cursorOf(req);
     const state = await deps.store.progress(id);

@@ -6,7 +6,8 @@ import { isJobId } from '../../shared/ids.js';
 import type { JobStore } from '../../shared/job-store.js';
 import { toRecordView, type JobRecordView } from '../../shared/job-record.js';
 import { globalKeys } from '../../shared/keys.js';
-import type { EventHub } from '../event-hub.js';
+import type { Auth } from '../auth.js';
+import type { Presence } from '../presence.js';
 import type { ApiMetrics } from '../metrics.js';
 import { jobRequestSchema, parseJobRequest } from '../job-request.js';
 import type { JobSubmitter } from '../submit-job.js';
@@ -15,9 +16,12 @@ import type { JobSubmitter } from '../submit-job.js';
 export interface JobRoutesDeps {
   readonly store: JobStore;
   readonly redis: Redis;
-  readonly hub: EventHub;
+  readonly presence: Presence;
   readonly submit: JobSubmitter;
   readonly metrics: ApiMetrics;
+  readonly auth: Auth;
+  /** A fresh viewer token for a job. */
+  readonly mintViewerToken: (jobId: string) => { token: string; expiresAt: number };
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly maxTokensLimit: number;
@@ -30,20 +34,23 @@ export function jobIdParam(req: Request): string {
   return id;
 }
 
-/** `POST /v1/jobs`, `GET /v1/jobs/{id}`, `POST /v1/jobs/{id}/cancel`. */
+/** `POST /v1/jobs`, `GET /v1/jobs/{id}`, `POST /v1/jobs/{id}/cancel`, `POST /v1/jobs/{id}/viewer-token`. */
 export function jobRoutes(deps: JobRoutesDeps): Router {
   const router = Router();
   const schema = jobRequestSchema(deps);
   const control = globalKeys(deps.keyPrefix).control;
 
   const readView = async (id: string): Promise<JobRecordView> => {
-    const stored = await deps.store.read(id);
+    const [stored, viewers] = await Promise.all([deps.store.read(id), deps.presence.count(id)]);
     if (stored === undefined) throw new AppError('not_found', 'No such job, or its result has expired.');
-    return toRecordView(stored.hash, stored.text, deps.hub.localViewers(id));
+    return toRecordView(stored.hash, stored.text, viewers);
   };
+
+  const { requireKey, requireReader } = deps.auth;
 
   router.post(
     '/v1/jobs',
+    requireKey,
     (req, _res, next) => {
       if (!req.is('application/json')) {
         throw new AppError('unsupported_media_type', 'Send the job as JSON with Content-Type: application/json.');
@@ -65,15 +72,35 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       res
         .status(created ? 202 : 200)
         .location(`/v1/jobs/${id}`)
-        .json({ id, status: view.status, created_at: view.created_at, events_url: `/v1/jobs/${id}/events` });
+        .json({
+          id,
+          status: view.status,
+          created_at: view.created_at,
+          events_url: `/v1/jobs/${id}/events`,
+          viewer_token: deps.mintViewerToken(id).token,
+        });
     },
   );
 
-  router.get('/v1/jobs/:id', async (req, res) => {
+  router.get('/v1/jobs/:id', requireReader, async (req, res) => {
     res.json(await readView(jobIdParam(req)));
   });
 
-  router.post('/v1/jobs/:id/cancel', async (req, res) => {
+  router.post('/v1/jobs/:id/viewer-token', requireKey, async (req, res) => {
+    const id = jobIdParam(req);
+    if ((await deps.store.status(id)) === undefined) throw new AppError('not_found', 'No such job, or its result has expired.');
+    const { token, expiresAt } = deps.mintViewerToken(id);
+    const q = `token=${encodeURIComponent(token)}`;
+    res.status(201).json({
+      token,
+      expires_at: new Date(expiresAt).toISOString(),
+      viewer_url: `/jobs/${id}?${q}`,
+      events_url: `/v1/jobs/${id}/events?${q}`,
+      record_url: `/v1/jobs/${id}?${q}`,
+    });
+  });
+
+  router.post('/v1/jobs/:id/cancel', requireKey, async (req, res) => {
     const id = jobIdParam(req);
     const outcome = await deps.store.cancel(id);
     if (outcome === 'gone') throw new AppError('not_found', 'No such job, or its result has expired.');

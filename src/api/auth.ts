@@ -1,0 +1,91 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import { AppError } from '../shared/errors.js';
+import { verifyViewerToken } from '../shared/viewer-token.js';
+
+/** Who a request was let in as. */
+export type Access = { readonly kind: 'open' } | { readonly kind: 'key' } | { readonly kind: 'viewer'; readonly jobId: string };
+
+/** Dependencies of {@link createAuth}. */
+export interface AuthDeps {
+  /** Submitter keys; empty = auth off. */
+  readonly apiKeys: readonly string[];
+  /** The viewer-token signing secret. */
+  readonly tokenSecret: string;
+  readonly now?: () => number;
+}
+
+/** The two gates of the API. */
+export interface Auth {
+  /** Every `/v1` call that is not a read of one job: a valid `Authorization: Bearer <key>`. */
+  readonly requireKey: RequestHandler;
+  /** Reads of job `:id` (record and events): a key, or a viewer token for that job in `?token=`. */
+  readonly requireReader: RequestHandler;
+  /** The access a request was granted (after a gate ran). */
+  access(req: Request): Access;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+const accessKey = Symbol('genrelay.access');
+type WithAccess = Request & { [accessKey]?: Access };
+
+function unauthorized(): AppError {
+  // One answer for every refusal (missing, wrong or expired key or token; any job): nothing to learn.
+  return new AppError('unauthorized', 'A valid API key (Authorization: Bearer …) or viewer token is required.');
+}
+
+/** Creates the gates. Keys are compared as SHA-256 digests in constant time, against every key. */
+export function createAuth(deps: AuthDeps): Auth {
+  const keys = deps.apiKeys.map(digest);
+  const now = deps.now ?? Date.now;
+  const authOff = keys.length === 0;
+
+  const keyMatches = (req: Request): boolean => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (match?.[1] === undefined) return false;
+    const given = digest(match[1].trim());
+    let ok = false;
+    for (const key of keys) ok = timingSafeEqual(given, key) || ok;
+    return ok;
+  };
+  const grant = (req: Request, access: Access) => {
+    (req as WithAccess)[accessKey] = access;
+  };
+  const refuse = (res: Response): never => {
+    res.set('www-authenticate', 'Bearer');
+    throw unauthorized();
+  };
+  const checkKey = (req: Request, res: Response) => {
+    if (authOff) grant(req, { kind: 'open' });
+    else if (keyMatches(req)) grant(req, { kind: 'key' });
+    else refuse(res);
+  };
+
+  return {
+    requireKey(req, res, next) {
+      checkKey(req, res);
+      next();
+    },
+    requireReader(req, res, next) {
+      const token = req.query['token'];
+      if (token === undefined) {
+        checkKey(req, res);
+        next();
+        return;
+      }
+      // A token that is present must be good, even with auth off: a broken share link says so.
+      const jobId = req.params['id'];
+      const verdict =
+        typeof token === 'string' && typeof jobId === 'string'
+          ? verifyViewerToken(deps.tokenSecret, token, jobId, now())
+          : undefined;
+      if (verdict?.ok !== true) refuse(res);
+      grant(req, { kind: 'viewer', jobId: String(jobId) });
+      next();
+    },
+    access(req) {
+      return (req as WithAccess)[accessKey] ?? { kind: 'open' };
+    },
+  };
+}

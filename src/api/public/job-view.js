@@ -1,0 +1,107 @@
+// Tails one job in a page: EventSource for the text (it resumes with Last-Event-ID by itself),
+// the record polled for status, metrics and the live viewer count.
+import { renderMarkdown } from './markdown.js';
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
+
+/**
+ * Starts tailing job `jobId` with viewer token `token`, showing it in the elements of `ui`
+ * ({status, connection, text, ttft, tps, tokens, viewers, notice}). Returns a stop function.
+ */
+export function tailJob({ jobId, token, ui, onEnd }) {
+  const q = `token=${encodeURIComponent(token)}`;
+  let text = '';
+  let lastId = 0;
+  let ended = false;
+  let frame = 0;
+  let lastTokens = null;
+  const set = (el, value) => { if (el) el.textContent = value; };
+  const render = () => {
+    frame = 0;
+    renderMarkdown(ui.text, text);
+    ui.text.classList.toggle('empty', text === '');
+  };
+  const schedule = () => { if (frame === 0) frame = requestAnimationFrame(render); };
+  const setConnection = (state) => {
+    set(ui.connection, state);
+    if (ui.connection) ui.connection.dataset.state = state;
+  };
+  const setStatus = (status) => {
+    set(ui.status, status.replace('_', ' '));
+    if (ui.status) ui.status.dataset.status = status;
+  };
+
+  const es = new EventSource(`/v1/jobs/${encodeURIComponent(jobId)}/events?${q}`);
+  // Defensive: the server never repeats an id after Last-Event-ID, but a page must not double text.
+  const fresh = (e) => {
+    const id = Number(e.lastEventId);
+    if (id <= lastId) return false;
+    lastId = id;
+    return true;
+  };
+  es.onopen = () => setConnection('live');
+  es.onerror = () => {
+    if (ended) return;
+    setConnection(es.readyState === EventSource.CONNECTING ? 'reconnecting…' : 'disconnected');
+  };
+  es.addEventListener('status', (e) => {
+    if (!fresh(e)) return;
+    const data = JSON.parse(e.data);
+    setStatus(data.status);
+  });
+  es.addEventListener('delta', (e) => {
+    if (!fresh(e)) return;
+    text += JSON.parse(e.data).text;
+    schedule();
+  });
+  es.addEventListener('thinking', (e) => { fresh(e); });
+  es.addEventListener('reset', (e) => {
+    if (!fresh(e)) return;
+    const data = JSON.parse(e.data);
+    text = '';
+    set(ui.notice, `Retrying (attempt ${data.attempt}): ${data.reason}. The text starts over.`);
+    schedule();
+  });
+  es.addEventListener('done', (e) => {
+    if (!fresh(e)) return;
+    const data = JSON.parse(e.data);
+    ended = true;
+    es.close();
+    setStatus(data.status);
+    setConnection('finished');
+    if (data.error) set(ui.notice, `${data.error.type}: ${data.error.message}`);
+    else if (data.truncated) set(ui.notice, 'Stopped at max_tokens (truncated).');
+    render();
+    void poll();
+    onEnd?.(data);
+  });
+
+  const poll = async () => {
+    try {
+      const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}?${q}`);
+      if (!res.ok) return;
+      const rec = await res.json();
+      if (!ended) setStatus(rec.status);
+      set(ui.viewers, String(rec.viewers));
+      set(ui.tokens, String(rec.usage.output_tokens));
+      if (rec.metrics.ttft_ms !== null) set(ui.ttft, `${rec.metrics.ttft_ms} ms`);
+      if (rec.metrics.output_tokens_per_s !== null) set(ui.tps, `${rec.metrics.output_tokens_per_s}`);
+      else if (lastTokens !== null) {
+        const rate = ((rec.usage.output_tokens - lastTokens.n) * 1000) / (Date.now() - lastTokens.at);
+        if (rate >= 0) set(ui.tps, rate.toFixed(1));
+      }
+      lastTokens = { n: rec.usage.output_tokens, at: Date.now() };
+      if (TERMINAL.has(rec.status)) clearInterval(timer);
+    } catch {
+      // The page keeps its last numbers while the API is unreachable; the stream shows the state.
+    }
+  };
+  const timer = setInterval(poll, 2000);
+  void poll();
+  setConnection('connecting…');
+  return () => {
+    ended = true;
+    es.close();
+    clearInterval(timer);
+  };
+}
