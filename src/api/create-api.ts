@@ -33,8 +33,16 @@ export async function startApi(config: Config, logger: Logger): Promise<ApiServe
   const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(redis, config);
   const queue = createQueue(queueConnection, config.keyPrefix);
+  // The gauge reads the hub at scrape time; the hub is created just below.
+  const metrics = createApiMetrics({ get viewerCount() { return hub.viewerCount; }, bufferedBytes: () => hub.bufferedBytes() });
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const presence = createPresence({ redis, keyOf: (id) => store.keys(id).viewers, nodeId, logger });
+  const presence = createPresence({
+    redis,
+    keyOf: (id) => store.keys(id).viewers,
+    nodeId,
+    logger,
+    ttlMs: config.presenceTtlMs,
+  });
   const hub = createEventHub({
     subscriber,
     store,
@@ -42,8 +50,8 @@ export async function startApi(config: Config, logger: Logger): Promise<ApiServe
     keepaliveMs: config.keepaliveMs,
     viewerBufferBytes: config.viewerBufferBytes,
     onViewers: (jobId, count) => presence.set(jobId, count),
+    onOverflow: () => metrics.slowViewerDisconnects.inc(),
   });
-  const metrics = createApiMetrics(() => hub.viewerCount);
   const submit = createJobSubmitter({ redis, store, queue, ...config });
   const tokenSecret = await resolveTokenSecret(config.viewerTokenSecret, redis, globalKeys(config.keyPrefix).tokenSecret, logger);
   const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret });

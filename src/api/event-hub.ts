@@ -16,6 +16,8 @@ export interface EventHub {
   localViewers(jobId: string): number;
   /** Viewers attached to this process. */
   readonly viewerCount: number;
+  /** Bytes written to viewers' sockets that the kernel has not taken yet, summed over viewers. */
+  bufferedBytes(): number;
   /** Ends every viewer's response (so clients reconnect elsewhere) and closes the subscriber; idempotent. */
   close(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export interface EventHubDeps {
   readonly logger: Logger;
   readonly keepaliveMs: number;
   readonly viewerBufferBytes: number;
+  /** Called when a viewer is cut off for not reading. */
+  readonly onOverflow?: () => void;
   /** Told the new local viewer count of a job whenever it changes. */
   readonly onViewers?: (jobId: string, count: number) => void;
 }
@@ -101,14 +105,18 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         entry = { jobId, viewers: new Set(), subscribed: subscriber.subscribe(channel) };
         byChannel.set(channel, entry);
       }
-      const viewer = new SseViewer(
+      const viewer = new SseViewer({
         jobId,
         res,
-        (after, limit) => store.readEvents(jobId, after, limit),
-        deps.viewerBufferBytes,
-        detach,
         cursor,
-      );
+        readLog: (after, limit) => store.readEvents(jobId, after, limit),
+        maxBufferedBytes: deps.viewerBufferBytes,
+        onClose: detach,
+        onOverflow: (v) => {
+          logger.info({ jobId: v.jobId }, 'viewer not reading: disconnected (it can resume with Last-Event-ID)');
+          deps.onOverflow?.();
+        },
+      });
       entry.viewers.add(viewer);
       viewerCount += 1;
       deps.onViewers?.(jobId, entry.viewers.size);
@@ -122,6 +130,11 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     },
     get viewerCount() {
       return viewerCount;
+    },
+    bufferedBytes() {
+      let total = 0;
+      for (const entry of byChannel.values()) for (const viewer of entry.viewers) total += viewer.bufferedBytes;
+      return total;
     },
     close() {
       closing ??= (async () => {

@@ -5,10 +5,11 @@ export interface ApiMetrics {
   readonly registry: Registry;
   readonly jobsSubmitted: Counter<'outcome'>;
   readonly viewerConnections: Counter;
+  readonly slowViewerDisconnects: Counter;
 }
 
-/** Creates a registry with process metrics and the API's own; `viewers` is read at scrape time. */
-export function createApiMetrics(viewers: () => number): ApiMetrics {
+/** Creates a registry with process metrics and the API's own; the hub is read at scrape time. */
+export function createApiMetrics(hub: { readonly viewerCount: number; bufferedBytes(): number }): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'genrelay_api_' });
   const jobsSubmitted = new Counter({
@@ -22,13 +23,26 @@ export function createApiMetrics(viewers: () => number): ApiMetrics {
     help: 'SSE viewer connections accepted',
     registers: [registry],
   });
+  const slowViewerDisconnects = new Counter({
+    name: 'genrelay_sse_slow_disconnects_total',
+    help: 'SSE viewers cut off because they owed more than VIEWER_BUFFER_BYTES',
+    registers: [registry],
+  });
   new Gauge({
     name: 'genrelay_sse_viewers',
     help: 'SSE viewers connected to this API process',
     registers: [registry],
     collect() {
-      this.set(viewers());
+      this.set(hub.viewerCount);
     },
   });
-  return { registry, jobsSubmitted, viewerConnections };
+  new Gauge({
+    name: 'genrelay_sse_buffered_bytes',
+    help: 'Bytes written to SSE viewers that their sockets have not taken yet (bounded per viewer by VIEWER_BUFFER_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(hub.bufferedBytes());
+    },
+  });
+  return { registry, jobsSubmitted, viewerConnections, slowViewerDisconnects };
 }

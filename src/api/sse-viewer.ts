@@ -13,6 +13,22 @@ export interface LiveEvent {
 
 const pageSize = 500;
 
+/** What one viewer needs. */
+export interface SseViewerOptions {
+  readonly jobId: string;
+  readonly res: ServerResponse;
+  /** Reads the job's log. */
+  readonly readLog: LogReader;
+  /** Everything up to this sequence number has been sent already (the resume cursor). */
+  readonly cursor: number;
+  /** Unsent bytes the viewer may owe before it is cut off. */
+  readonly maxBufferedBytes: number;
+  /** Called once when the viewer is gone, for whatever reason. */
+  readonly onClose: (viewer: SseViewer) => void;
+  /** Called when the viewer is cut off for not reading. */
+  readonly onOverflow?: (viewer: SseViewer) => void;
+}
+
 /**
  * One SSE viewer of one job. Live events that arrive while it reads the log are buffered; an event
  * that is not the next number (a gap: pub/sub dropped something, or the hub reconnected) sends the
@@ -26,21 +42,26 @@ export class SseViewer {
   private catchingUp = false;
   private again = false;
 
-  constructor(
-    readonly jobId: string,
-    private readonly res: ServerResponse,
-    private readonly readLog: LogReader,
-    private readonly maxBufferedBytes: number,
-    private readonly onClose: (viewer: SseViewer) => void,
-    cursor: number,
-  ) {
-    this.lastSent = cursor;
-    res.on('close', () => this.close());
+  readonly jobId: string;
+  private readonly res: ServerResponse;
+  private readonly options: SseViewerOptions;
+
+  constructor(options: SseViewerOptions) {
+    this.options = options;
+    this.jobId = options.jobId;
+    this.res = options.res;
+    this.lastSent = options.cursor;
+    this.res.on('close', () => this.close());
   }
 
   /** Whether the response is finished or the client went away. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Bytes written to this viewer that the kernel has not taken yet. */
+  get bufferedBytes(): number {
+    return this.closed ? 0 : this.res.writableLength;
   }
 
   /** A live event from the hub. */
@@ -85,7 +106,7 @@ export class SseViewer {
 
   private async readUntilCurrent(): Promise<void> {
     for (;;) {
-      const page = await this.readLog(this.lastSent, pageSize);
+      const page = await this.options.readLog(this.lastSent, pageSize);
       for (const e of page) {
         if (e.seq === this.lastSent + 1) this.write(Buffer.from(sseFrame(e)), e.seq, e.type === 'done');
         if (this.closed) return;
@@ -126,7 +147,8 @@ export class SseViewer {
     this.res.write(chunk);
     // A viewer that does not read must not make the API buffer without bound: cut it off; it can
     // resume from its Last-Event-ID when it reads again.
-    if (this.res.writableLength > this.maxBufferedBytes) {
+    if (this.res.writableLength > this.options.maxBufferedBytes) {
+      this.options.onOverflow?.(this);
       this.res.destroy();
       this.close();
     }
@@ -136,6 +158,6 @@ export class SseViewer {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
-    this.onClose(this);
+    this.options.onClose(this);
   }
 }

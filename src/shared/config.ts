@@ -48,6 +48,8 @@ export interface Config {
   readonly viewerTokenTtlS: number;
   /** `CORS_ORIGINS`: comma-separated origins allowed to read records and events; `*` = any. Default none. */
   readonly corsOrigins: readonly string[];
+  /** `PRESENCE_TTL_MS`: a node's viewer count stops counting this long after its last refresh (a dead node). Default 15000. */
+  readonly presenceTtlMs: number;
   /** `LOG_LEVEL`: pino level. Default info. */
   readonly logLevel: string;
   /** `NODE_ENV` is `production`. */
@@ -74,6 +76,7 @@ export const defaults = {
   viewerBufferBytes: 1_048_576,
   reaperIntervalMs: 1000,
   viewerTokenTtlS: 86_400,
+  presenceTtlMs: 15_000,
   logLevel: 'info',
 } as const;
 
@@ -145,6 +148,7 @@ export function loadConfig(env: Env): Config {
     viewerTokenSecret: optional('VIEWER_TOKEN_SECRET'),
     viewerTokenTtlS: int('VIEWER_TOKEN_TTL_S', defaults.viewerTokenTtlS, 1),
     corsOrigins: list('CORS_ORIGINS'),
+    presenceTtlMs: int('PRESENCE_TTL_MS', defaults.presenceTtlMs, 300),
     logLevel: str('LOG_LEVEL', defaults.logLevel),
     production: env['NODE_ENV'] === 'production',
   };
