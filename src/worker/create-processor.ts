@@ -18,6 +18,8 @@ export interface ProcessorDeps {
   readonly workerId: string;
   readonly jobAttempts: number;
   readonly upstreamIdleTimeoutMs: number;
+  /** True once the worker is shutting down. */
+  readonly isClosing: () => boolean;
 }
 
 /** The processor BullMQ calls for each generation job. */
@@ -33,6 +35,12 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
 
   return async function processGeneration(job, token, signal) {
     const jobId = job.data.jobId;
+    if (deps.isClosing()) {
+      // BullMQ can hand a draining worker one more job (its fetch raced close()): give it back
+      // untouched, without starting an attempt.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     // Registered before `start` so a cancel broadcast that lands in between is not lost.
     const controller = deps.active.register(jobId);
     const onBullAbort = () => controller.abort(new AttemptAbort('shutdown'));

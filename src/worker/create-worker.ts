@@ -45,6 +45,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     if (active.abort(message.jobId, 'cancelled')) logger.info({ jobId: message.jobId }, 'cancel received');
   });
 
+  let closing: Promise<void> | undefined;
   const processor = createProcessor({
     store,
     client: deps.client,
@@ -53,6 +54,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     workerId: id,
     jobAttempts: config.jobAttempts,
     upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
+    isClosing: () => closing !== undefined,
   });
   const worker = new Worker<QueueJobData>(queueName, processor, {
     connection: queueConnection,
@@ -72,7 +74,6 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   worker.on('failed', (job, err) => logger.debug({ jobId: job?.id, err: err.message }, 'queue job failed'));
   logger.info({ workerId: id, concurrency: config.workerConcurrency }, 'worker started');
 
-  let closing: Promise<void> | undefined;
   return {
     id,
     get activeCount() {
