@@ -67,6 +67,9 @@ describe('cancel across processes', () => {
     expect(record['error']).toMatchObject({ type: 'cancelled' });
     expect(String(record['text']).length).toBeGreaterThan(0);
     expect(record['text']).toBe(viewerText(seen));
+    // No message_delta came: output_tokens counts the deltas that went out (one word each here).
+    const words = String(record['text']).trim().split(/\s+/).length;
+    expect((record['usage'] as { output_tokens: number }).output_tokens).toBe(words);
     // The worker ran in one of the worker processes, not in API A.
     expect(workers.map((w) => w.pid)).toContain(Number(String(record['worker']).split(':')[1]));
     const req = await eventually(async () => {

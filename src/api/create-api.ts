@@ -84,7 +84,11 @@ export async function startApi(config: Config, logger: Logger): Promise<ApiServe
         await hub.close().catch((err: unknown) => failures.push(err));
         await presence.close().catch((err: unknown) => failures.push(err));
         server.closeIdleConnections();
+        // A keep-alive connection that was busy a moment ago would hold close() for keepAliveTimeout.
+        const force = setTimeout(() => server.closeAllConnections(), 2000);
+        force.unref();
         await closed;
+        clearTimeout(force);
         await queue.close().catch((err: unknown) => failures.push(err));
         for (const conn of [redis, queueConnection]) await conn.quit().catch((err: unknown) => failures.push(err));
         if (failures.length > 0) throw new AggregateError(failures, 'api close failed');

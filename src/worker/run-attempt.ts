@@ -56,19 +56,25 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
 
   let stopReason: string | null = null;
   let sawStop = false;
+  // The upstream reports output usage only in message_start (1) and message_delta (at the end). Until
+  // then, and for attempts that never get there (cancelled, failed, timed out), count content deltas
+  // so the record's output_tokens moves with the text; message_delta's figure replaces it.
+  let reportedOutput = 0;
+  let deltas = 0;
   try {
     const stream = await client.messages.create(input.params, { signal: controller.signal, maxRetries: 0 });
     for await (const event of stream) {
       switch (event.type) {
         case 'message_start':
-          writer.fields({
-            input_tokens: event.message.usage.input_tokens,
-            output_tokens: event.message.usage.output_tokens,
-          });
+          reportedOutput = event.message.usage.output_tokens;
+          writer.fields({ input_tokens: event.message.usage.input_tokens, output_tokens: reportedOutput });
           break;
         case 'content_block_delta':
           if (event.delta.type === 'text_delta') writer.text(event.delta.text);
           else if (event.delta.type === 'thinking_delta') writer.thinking(event.delta.thinking);
+          else break;
+          deltas += 1;
+          if (deltas > reportedOutput) writer.fields({ output_tokens: deltas });
           break;
         case 'message_delta':
           stopReason = event.delta.stop_reason;

@@ -81,7 +81,7 @@ export function tailJob({ jobId, token, ui, onEnd }) {
       const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}?${q}`);
       if (!res.ok) return;
       const rec = await res.json();
-      if (!ended) setStatus(rec.status);
+      // Status comes from the stream (a replay starts at `queued`; the poll must not fight it).
       set(ui.viewers, String(rec.viewers));
       set(ui.tokens, String(rec.usage.output_tokens));
       if (rec.metrics.ttft_ms !== null) set(ui.ttft, `${rec.metrics.ttft_ms} ms`);

@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Dom, normaliseText, readHistory, recordHistory, shownText, useBrowser, waitForData } from './support/browser.js';
+import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
+
+// The viewer page (`/jobs/{id}?token=…`) in a real Chromium, under the page's real CSP: what two
+// people watching one job see, and what model output can and cannot do to the page.
+describe('the viewer page in a browser', () => {
+  const systems: TestSystem[] = [];
+  afterEach(async () => {
+    await Promise.all(systems.splice(0).map((s) => s.close()));
+  });
+  // After the servers' hook, so pages close first (afterEach hooks run in reverse).
+  const browser = useBrowser();
+
+  async function start(options: Parameters<typeof startSystem>[0]): Promise<TestSystem> {
+    const system = await startSystem(options);
+    systems.push(system);
+    return system;
+  }
+
+  /** Submits `content` over HTTP; returns the job id and its viewer page URL. */
+  async function submit(sys: TestSystem, content: string): Promise<{ id: string; viewerUrl: string }> {
+    const { status, json } = await submitJob(sys.url, { max_tokens: 1000, messages: [{ role: 'user', content }] });
+    expect(status).toBe(202);
+    const id = String(json['id']);
+    const token = String(json['viewer_token']);
+    return { id, viewerUrl: `${sys.url}/jobs/${id}?token=${encodeURIComponent(token)}` };
+  }
+
+  async function completedRecord(sys: TestSystem, id: string): Promise<Record<string, unknown>> {
+    return eventually(async () => {
+      const r = await getRecord(sys.url, id);
+      return r['status'] === 'completed' ? r : undefined;
+    }, 20_000, `job ${id} completed`);
+  }
+
+  it('two pages watching one running job both finish with the record text and count each other', async () => {
+    // No worker yet: the job waits in the queue until both pages are attached, so the pages see the
+    // whole run however long Chromium takes to open them.
+    const system = await start({ name: 'browser-two-viewers', workers: 0 });
+    // Plain words, no Markdown syntax: the page renders them as one paragraph whose textContent is
+    // the text itself. 150 deltas at 30/s is 5 s of streaming: more than two rounds of the pages'
+    // 2-second record poll, so the viewer count is read at least once while the job runs.
+    const text = Array.from({ length: 150 }, (_, i) => `w${i}`).join(' ');
+    const pages = await Promise.all([browser.newPage(), browser.newPage()]);
+    await Promise.all(pages.map((p) => recordHistory(p)));
+    const { id, viewerUrl } = await submit(system, simPrompt({ text, tps: 30, tag: 'two-viewers' }));
+    await Promise.all(pages.map((p) => p.goto(viewerUrl)));
+    await expect(pages[0].locator('#job-id').textContent()).resolves.toBe(id);
+    for (const page of pages) {
+      await waitForData(page, '#connection', 'state', 'live', 10_000);
+      await waitForData(page, '#status', 'status', 'queued', 10_000);
+    }
+
+    // A worker on the same prefix (its own API is not used) takes the job.
+    await start({ name: 'browser-two-viewers-worker', env: { KEY_PREFIX: system.config.keyPrefix }, sim: system.sim });
+    // Presence across pages: while the job runs, a page shows both viewers (one poll sets both fields).
+    await pages[0].waitForFunction(
+      () => {
+        const { document } = globalThis as unknown as Dom;
+        return (
+          document.getElementById('viewers')?.textContent === '2' &&
+          document.getElementById('status')?.dataset['status'] === 'running'
+        );
+      },
+      undefined,
+      { timeout: 15_000, polling: 50 },
+    );
+
+    await Promise.all(pages.map((p) => waitForData(p, '#connection', 'state', 'finished', 20_000)));
+    const record = await completedRecord(system, id);
+    expect(record['text']).toBe(text);
+
+    const shown = await Promise.all(pages.map((p) => shownText(p)));
+    expect(shown[0]).toBe(normaliseText(String(record['text'])));
+    expect(shown[1]).toBe(shown[0]);
+    for (const page of pages) {
+      await expect(page.locator('#status').getAttribute('data-status')).resolves.toBe('completed');
+      // One paragraph of plain words: nothing was read as Markdown.
+      await expect(page.locator('#output > *').count()).resolves.toBe(1);
+      await expect(page.locator('#output > p').count()).resolves.toBe(1);
+      const history = await readHistory(page);
+      expect(history.connection[0]).toBe('connecting…');
+      expect(history.connection).toContain('live');
+      expect(history.connection).not.toContain('reconnecting…');
+      expect(history.connection.at(-1)).toBe('finished');
+      expect(history.status[0]).toBe('queued');
+      expect(history.status).toContain('running');
+      expect(history.status.at(-1)).toBe('completed');
+      // Streamed in front of the viewer, not shown at the end in one piece.
+      expect(history.outputLengths).toBeGreaterThan(10);
+      expect(browser.problems(page)).toEqual({ pageErrors: [], consoleErrors: [] });
+    }
+    // Two pages, two viewers: never more (a page is counted once, however many polls it makes).
+    expect((await readHistory(pages[0])).maxViewers).toBe(2);
+    expect(system.sim.requests.filter((r) => r.tag === 'two-viewers')).toHaveLength(1);
+
+    await browser.screenshot(pages[0], 'viewer-1');
+    await browser.screenshot(pages[1], 'viewer-2');
+  });
+
+  it('renders model output as Markdown built from text nodes: markup in it shows as text and runs nothing', async () => {
+    const system = await start({ name: 'browser-markdown' });
+    const text = [
+      '# Heading one',
+      '',
+      'Some **bold words** and `inline code` here.',
+      '',
+      '- first item',
+      '- second item',
+      '',
+      '```js',
+      'const answer = 42;',
+      '```',
+      '',
+      '<img src=x onerror="window.__xss=1">',
+      '',
+      '<script>window.__xss=2</script>',
+      '',
+      '[x](javascript:window.__xss=3)',
+      '',
+      'The end.',
+    ].join('\n');
+    // Streamed a word at a time, so the page also renders every half-written state on the way.
+    const { id, viewerUrl } = await submit(system, simPrompt({ text, tps: 60, tag: 'markdown' }));
+    const page = await browser.newPage();
+    const response = await page.goto(viewerUrl);
+    // The second line of defence, should the renderer ever fail: no inline script may run at all.
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await waitForData(page, '#connection', 'state', 'finished', 20_000);
+    const record = await completedRecord(system, id);
+    expect(record['text']).toBe(text);
+
+    const output = page.locator('#output');
+    // Nothing ran: not the onerror handler, not the script, not the javascript: URL.
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+    await expect(output.locator('img, script, iframe, object, embed, svg').count()).resolves.toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as Dom).document.images.length)).toBe(0);
+    const hrefs = await output.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    expect(hrefs.filter((h) => /^\s*javascript:/i.test(h))).toEqual([]);
+    // The markup is shown as the text it is.
+    await page.getByText('<img src=x onerror="window.__xss=1">').waitFor({ state: 'visible', timeout: 5_000 });
+    await page.getByText('<script>window.__xss=2</script>').waitFor({ state: 'visible', timeout: 5_000 });
+    await page.getByText('[x](javascript:window.__xss=3)').waitFor({ state: 'visible', timeout: 5_000 });
+
+    // The Markdown around it is rendered as elements.
+    await expect(output.locator('h1').textContent()).resolves.toBe('Heading one');
+    await expect(output.locator('strong').textContent()).resolves.toBe('bold words');
+    await expect(output.locator('p > code').textContent()).resolves.toBe('inline code');
+    await expect(output.locator('li').allTextContents()).resolves.toEqual(['first item', 'second item']);
+    await expect(output.locator('pre > code').textContent()).resolves.toBe('const answer = 42;');
+    await expect(output.locator('pre > code').getAttribute('data-lang')).resolves.toBe('js');
+    await expect(output.locator('pre.open').count()).resolves.toBe(0);
+
+    // Neither the renderer nor the CSP had anything to refuse.
+    expect(browser.problems(page)).toEqual({ pageErrors: [], consoleErrors: [] });
+    await browser.screenshot(page);
+  });
+});
