@@ -1,35 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { startApiProcess, startWorkerProcess, type NodeProcess } from './support/processes.js';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import { startCluster, type Cluster, type NodeProcess } from './support/processes.js';
 import { checkContiguous, readSse, viewerText, type SseEvent } from './support/sse.js';
 import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
 
 // Cancel sent to API node A while the job streams on a worker in another process: the upstream
 // connection is closed, the job ends `cancelled`, and the partial text is what viewers saw.
 describe('cancel across processes', () => {
-  let sim: Simulator;
-  const procs: NodeProcess[] = [];
+  let cluster: Cluster;
   let apiA: NodeProcess & { url: string };
   let apiB: NodeProcess & { url: string };
   let workers: NodeProcess[];
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    const env = {
-      REDIS_URL: redisUrl(),
-      KEY_PREFIX: uniquePrefix('cancel'),
-      ANTHROPIC_BASE_URL: sim.url,
-      ANTHROPIC_API_KEY: 'test-key',
-    };
-    const started = await Promise.all([startApiProcess(env), startApiProcess(env), startWorkerProcess(env), startWorkerProcess(env)]);
-    procs.push(...started);
+    cluster = await startCluster('cancel');
+    const started = await Promise.all([cluster.api(), cluster.api(), cluster.worker(), cluster.worker()]);
     [apiA, apiB] = [started[0], started[1]];
-    workers = started.slice(2);
+    workers = [started[2], started[3]];
   });
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    await sim.close();
+    await cluster.stop();
   });
 
   const cancel = (baseUrl: string, id: string) => fetch(`${baseUrl}/v1/jobs/${id}/cancel`, { method: 'POST' });
@@ -73,7 +62,7 @@ describe('cancel across processes', () => {
     // The worker ran in one of the worker processes, not in API A.
     expect(workers.map((w) => w.pid)).toContain(Number(String(record['worker']).split(':')[1]));
     const req = await eventually(async () => {
-      const r = sim.requests.find((x) => x.tag === 'cancel-live');
+      const r = cluster.sim.requests.find((x) => x.tag === 'cancel-live');
       return r?.outcome === 'client_closed' ? r : undefined;
     }, 5000, 'upstream connection closed');
     expect(req.deltasSent).toBeLessThan(400);

@@ -1,39 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { startApiProcess, startWorkerProcess, type NodeProcess } from './support/processes.js';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import { startCluster, type Cluster, type NodeProcess } from './support/processes.js';
 import { checkContiguous, readSse, viewerText } from './support/sse.js';
 import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
 
 // Two API processes and two worker processes, each its own OS process, sharing only Redis: a job
 // submitted on API A is watched live through API B.
 describe('separate API and worker processes', () => {
-  let sim: Simulator;
-  const procs: NodeProcess[] = [];
+  let cluster: Cluster;
   let apiA: NodeProcess & { url: string };
   let apiB: NodeProcess & { url: string };
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    const env = {
-      REDIS_URL: redisUrl(),
-      KEY_PREFIX: uniquePrefix('cluster'),
-      ANTHROPIC_BASE_URL: sim.url,
-      ANTHROPIC_API_KEY: 'test-key',
-      WORKER_CONCURRENCY: '4',
-    };
-    const started = await Promise.all([
-      startApiProcess(env),
-      startApiProcess(env),
-      startWorkerProcess(env),
-      startWorkerProcess(env),
-    ]);
-    [apiA, apiB] = [started[0], started[1]];
-    procs.push(...started);
+    cluster = await startCluster('cluster', { WORKER_CONCURRENCY: '4' });
+    [apiA, apiB] = await Promise.all([cluster.api(), cluster.api(), cluster.worker(), cluster.worker()]);
   });
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    await sim.close();
+    await cluster.stop();
   });
 
   it('streams a job submitted on A live through B', async () => {
@@ -60,7 +42,7 @@ describe('separate API and worker processes', () => {
     expect(record['status']).toBe('completed');
     expect(record['text']).toBe(text);
     expect(await getRecord(apiA.url, id)).toEqual(record);
-    expect(sim.requests.filter((r) => r.tag === 'cross')).toHaveLength(1);
+    expect(cluster.sim.requests.filter((r) => r.tag === 'cross')).toHaveLength(1);
   });
 
   it('spreads concurrent jobs over both worker processes', async () => {

@@ -1,40 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { startNode, type NodeProcess } from './support/processes.js';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import { startCluster, type Cluster, type NodeProcess } from './support/processes.js';
 import { checkContiguous, readSse, viewerText } from './support/sse.js';
 import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
 
 // An API node that is shut down ends its SSE responses instead of cutting them, and the viewer
 // resumes on another node from its Last-Event-ID with nothing lost and nothing repeated.
 describe('API shutdown with a viewer attached', () => {
-  let sim: Simulator;
-  const procs: NodeProcess[] = [];
+  let cluster: Cluster;
   let apiA: NodeProcess & { url: string };
   let apiB: NodeProcess & { url: string };
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    const env = {
-      REDIS_URL: redisUrl(),
-      KEY_PREFIX: uniquePrefix('api-shutdown'),
-      ANTHROPIC_BASE_URL: sim.url,
-      ANTHROPIC_API_KEY: 'test-key',
-    };
-    // Tracked from the spawn on, not once ready: a process that never gets ready is still stopped.
-    const api = async () => {
-      const p = startNode('api/main.ts', { PORT: '0', ...env });
-      procs.push(p);
-      const line = await p.waitForLog((l) => l['msg'] === 'api listening');
-      return Object.assign(p, { url: String(line['url']) });
-    };
-    const worker = startNode('worker/main.ts', env);
-    procs.push(worker);
-    [apiA, apiB] = await Promise.all([api(), api(), worker.waitForLog((l) => l['msg'] === 'worker started')]);
+    cluster = await startCluster('api-shutdown');
+    [apiA, apiB] = await Promise.all([cluster.api(), cluster.api(), cluster.worker()]);
   });
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGTERM', 5000)));
-    await sim.close();
+    await cluster.stop();
   });
 
   it('a viewer cut off by SIGTERM on A resumes on B with exactly the rest', async () => {
@@ -81,6 +62,6 @@ describe('API shutdown with a viewer attached', () => {
     }, 10_000, 'job completed');
     expect(record['text']).toBe(text);
     expect(viewerText(all)).toBe(record['text']);
-    expect(sim.requests.filter((r) => r.tag === 'api-shutdown')).toHaveLength(1);
+    expect(cluster.sim.requests.filter((r) => r.tag === 'api-shutdown')).toHaveLength(1);
   });
 });

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { redisUrl, uniquePrefix } from './redis.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -95,4 +97,53 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<N
   const proc = startNode('worker/main.ts', env);
   await proc.waitForLog((l) => l['msg'] === 'worker started');
   return proc;
+}
+
+/** Several genrelay processes sharing one Redis prefix and one in-test simulated upstream. */
+export interface Cluster {
+  readonly sim: Simulator;
+  /** The environment every process gets (Redis, prefix, upstream). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Starts an API process; it is tracked from the spawn on, so `stop()` ends it even if it never got ready. */
+  api(extra?: Record<string, string>): Promise<NodeProcess & { url: string }>;
+  /** Starts a worker process (tracked the same way). */
+  worker(extra?: Record<string, string>): Promise<NodeProcess>;
+  /** Stops every process (SIGTERM, SIGKILL after 5 s) and the simulator. */
+  stop(): Promise<void>;
+}
+
+/** Starts a simulator for a cluster of processes on a fresh key prefix; processes come on demand. */
+export async function startCluster(name: string, env: Record<string, string> = {}): Promise<Cluster> {
+  const sim = await startSimulator();
+  const shared = {
+    REDIS_URL: redisUrl(),
+    KEY_PREFIX: uniquePrefix(name),
+    ANTHROPIC_BASE_URL: sim.url,
+    ANTHROPIC_API_KEY: 'test-key',
+    ...env,
+  };
+  const procs: NodeProcess[] = [];
+  const spawnTracked = (entry: 'api/main.ts' | 'worker/main.ts', extra: Record<string, string>) => {
+    const proc = startNode(entry, { ...shared, ...extra });
+    procs.push(proc);
+    return proc;
+  };
+  return {
+    sim,
+    env: shared,
+    async api(extra = {}) {
+      const proc = spawnTracked('api/main.ts', { PORT: '0', ...extra });
+      const line = await proc.waitForLog((l) => l['msg'] === 'api listening');
+      return Object.assign(proc, { url: String(line['url']) });
+    },
+    async worker(extra = {}) {
+      const proc = spawnTracked('worker/main.ts', extra);
+      await proc.waitForLog((l) => l['msg'] === 'worker started');
+      return proc;
+    },
+    async stop() {
+      await Promise.all(procs.splice(0).map((p) => p.stop('SIGTERM', 5000)));
+      await sim.close();
+    },
+  };
 }
