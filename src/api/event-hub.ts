@@ -40,6 +40,9 @@ interface JobChannel {
   readonly jobId: string;
   readonly viewers: Set<SseViewer>;
   subscribed: Promise<unknown>;
+  /** Live events waiting for this turn's fan-out. */
+  queue: LiveEvent[];
+  scheduled: boolean;
 }
 
 /** Creates the hub; one per API process. */
@@ -49,14 +52,32 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   let viewerCount = 0;
   let connectedOnce = false;
 
+  // Events are queued per job and fanned out once per turn of the event loop: when several arrive
+  // together (a busy process reads many from one socket read), each viewer gets them in one write.
+  // An idle process pays one setImmediate; a loaded one batches by itself.
+  const flush = (entry: JobChannel) => {
+    const events = entry.queue;
+    entry.queue = [];
+    entry.scheduled = false;
+    if (events.length === 1) {
+      const [event] = events as [LiveEvent];
+      for (const viewer of entry.viewers) viewer.deliver(event);
+      return;
+    }
+    const joined = Buffer.concat(events.map((e) => e.frame));
+    for (const viewer of entry.viewers) viewer.deliverBatch(events, joined);
+  };
   subscriber.on('message', (channel: string, payload: string) => {
     const entry = byChannel.get(channel);
     if (entry === undefined) return;
     const event = decodeWire(payload);
     if (event === undefined) return;
     // Framed once, the same bytes for every local viewer of the job.
-    const live: LiveEvent = { seq: event.seq, done: event.type === 'done', frame: Buffer.from(sseFrame(event)) };
-    for (const viewer of entry.viewers) viewer.deliver(live);
+    entry.queue.push({ seq: event.seq, done: event.type === 'done', frame: Buffer.from(sseFrame(event)) });
+    if (!entry.scheduled) {
+      entry.scheduled = true;
+      setImmediate(flush, entry);
+    }
   });
 
   // After a reconnect ioredis re-subscribes, but what was published while it was away is lost:
@@ -102,7 +123,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       const channel = store.keys(jobId).channel;
       let entry = byChannel.get(channel);
       if (entry === undefined) {
-        entry = { jobId, viewers: new Set(), subscribed: subscriber.subscribe(channel) };
+        entry = { jobId, viewers: new Set(), subscribed: subscriber.subscribe(channel), queue: [], scheduled: false };
         byChannel.set(channel, entry);
       }
       const viewer = new SseViewer({

@@ -64,6 +64,22 @@ export class SseViewer {
     return this.closed ? 0 : this.res.writableLength;
   }
 
+  /**
+   * Live events that arrived together (in order), with their frames already joined into `joined`:
+   * a viewer that is exactly at the first of them gets them in one write.
+   */
+  deliverBatch(events: readonly LiveEvent[], joined: Buffer): void {
+    const first = events[0];
+    const last = events.at(-1);
+    if (first === undefined || last === undefined || this.closed || last.seq <= this.lastSent) return;
+    const contiguous = last.seq - first.seq + 1 === events.length;
+    if (this.pending === undefined && contiguous && first.seq === this.lastSent + 1) {
+      this.write(joined, last.seq, last.done);
+    } else {
+      for (const event of events) this.deliver(event);
+    }
+  }
+
   /** A live event from the hub. */
   deliver(event: LiveEvent): void {
     if (this.closed || event.seq <= this.lastSent) return;
