@@ -41,6 +41,18 @@ describe('the self-clocking event writer', () => {
     expect(stored?.hash['output_tokens']).toBe('100');
   });
 
+  it('with a coalescing window, holds an idle stream\'s first piece so the next ones join it', async () => {
+    const { id, attempt } = await startedJob();
+    const writer = createEventWriter(store, id, attempt, () => {}, 30);
+    writer.text('a');
+    await new Promise((r) => setTimeout(r, 5));
+    writer.text('b');
+    writer.text('c');
+    expect(await writer.flush()).toBe('ok');
+    const deltas = (await store.readEvents(id, 0, 100)).filter((e) => e.type === 'delta');
+    expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text)).toEqual(['abc']);
+  });
+
   it('keeps thinking and text apart and in order', async () => {
     const { id, attempt } = await startedJob();
     const writer = createEventWriter(store, id, attempt, () => {});

@@ -50,6 +50,11 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** `PRESENCE_TTL_MS`: a node's viewer count stops counting this long after its last refresh (a dead node). Default 15000. */
   readonly presenceTtlMs: number;
+  /**
+   * `COALESCE_WINDOW_MS`: how long the worker holds the first delta of an idle stream for more to join
+   * it. Default 0: batching is self-clocked (deltas that arrive while a write is in flight are joined).
+   */
+  readonly coalesceWindowMs: number;
   /** `LOG_LEVEL`: pino level. Default info. */
   readonly logLevel: string;
   /** `NODE_ENV` is `production`. */
@@ -77,6 +82,7 @@ export const defaults = {
   reaperIntervalMs: 1000,
   viewerTokenTtlS: 86_400,
   presenceTtlMs: 15_000,
+  coalesceWindowMs: 0,
   logLevel: 'info',
 } as const;
 
@@ -149,6 +155,7 @@ export function loadConfig(env: Env): Config {
     viewerTokenTtlS: int('VIEWER_TOKEN_TTL_S', defaults.viewerTokenTtlS, 1),
     corsOrigins: list('CORS_ORIGINS'),
     presenceTtlMs: int('PRESENCE_TTL_MS', defaults.presenceTtlMs, 300),
+    coalesceWindowMs: int('COALESCE_WINDOW_MS', defaults.coalesceWindowMs, 0, 1000),
     logLevel: str('LOG_LEVEL', defaults.logLevel),
     production: env['NODE_ENV'] === 'production',
   };

@@ -47,6 +47,16 @@ export interface SimBehaviour {
   split_utf8: boolean;
   /** Free label stored on the request record. Default null. */
   tag: string | null;
+  /**
+   * Append the wall-clock time of its write to each streamed text delta, as ` ⟨<ms>.<µs>⟩` (see
+   * `stamp.ts`), so a reader in another process can measure delivery latency. Default false.
+   */
+  stamp: boolean;
+  /**
+   * Output tokens each text delta counts for in `usage` (and against `max_tokens`), so a benchmark
+   * can offer many tokens/s without as many frames. Default 1.
+   */
+  tokens_per_delta: number;
 }
 
 /** The built-in behaviour. */
@@ -65,6 +75,8 @@ export const defaultBehaviour: Readonly<SimBehaviour> = Object.freeze({
   key: null,
   split_utf8: false,
   tag: null,
+  stamp: false,
+  tokens_per_delta: 1,
 });
 
 const count = z.number().int().min(0);
@@ -87,6 +99,8 @@ const directiveSchema = z.strictObject({
   key: z.string().nullable(),
   split_utf8: z.boolean(),
   tag: z.string().nullable(),
+  stamp: z.boolean(),
+  tokens_per_delta: z.number().int().min(1),
 }).partial();
 
 /** Result of looking for a directive: the merged behaviour, or why the directive is unusable. */

@@ -2,3 +2,4 @@
 export { startSimulator, type Simulator, type SimulatorOptions } from './create-simulator.js';
 export { defaultBehaviour, type SimBehaviour, type SimFault, type SimHttpFault } from './directive.js';
 export type { SimOutcome, SimRequestRecord } from './records.js';
+export { formatStamp, forEachStamp, wallClockMs, STAMP_CLOSE, STAMP_OPEN } from './stamp.js';

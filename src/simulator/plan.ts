@@ -20,11 +20,13 @@ export interface OutputPlan {
   readonly stopReason: SimStopReason;
   /** The request's stop sequence that matched, else null. */
   readonly stopSequence: string | null;
+  /** Output tokens each text delta counts for (`tokens_per_delta`). */
+  readonly tokensPerDelta: number;
 }
 
-/** Output tokens of a plan: one per delta, thinking included. */
+/** Output tokens of a plan: one per thinking delta, `tokensPerDelta` per text delta. */
 export function outputTokens(plan: OutputPlan, textDeltas = plan.ends.length): number {
-  return plan.thinking.length + textDeltas;
+  return plan.thinking.length + textDeltas * plan.tokensPerDelta;
 }
 
 /** The complete content blocks of a plan, for the non-streaming answer. */
@@ -36,14 +38,16 @@ export function planContent(plan: OutputPlan): SimContentBlock[] {
 
 /**
  * Builds the plan. A stop sequence wins when it is complete within the token budget (the output is
- * cut before it); otherwise the output stops after `max_tokens` deltas, thinking included.
+ * cut before it); otherwise the output stops when `max_tokens` is spent, thinking deltas costing one
+ * token and text deltas `tokens_per_delta` each.
  */
 export function planOutput(request: MessagesRequest, behaviour: SimBehaviour, seed: number): OutputPlan {
   const thinking = request.thinking ? thinkingChunks(seed, Math.min(THINKING_DELTAS, request.maxTokens - 1)) : [];
   const signature = request.thinking ? Buffer.from(`sim-signature-${seed >>> 0}`).toString('base64') : '';
   const full = behaviour.text ?? generateText(seed, behaviour.tokens, behaviour.chunk);
   const ends = chunkEnds(full, behaviour.chunk);
-  const budget = request.maxTokens - thinking.length;
+  const tokensPerDelta = behaviour.tokens_per_delta;
+  const budget = Math.floor((request.maxTokens - thinking.length) / tokensPerDelta);
   const budgetChars = ends.length > budget ? (ends[budget - 1] ?? 0) : full.length;
 
   let stopAt = -1;
@@ -58,11 +62,13 @@ export function planOutput(request: MessagesRequest, behaviour: SimBehaviour, se
   if (stopSequence !== null) {
     const cut = ends.filter((end) => end < stopAt);
     if (stopAt > (cut.at(-1) ?? 0)) cut.push(stopAt);
-    return { text: full.slice(0, stopAt), ends: cut, thinking, signature, stopReason: 'stop_sequence', stopSequence };
+    const text = full.slice(0, stopAt);
+    return { text, ends: cut, thinking, signature, stopReason: 'stop_sequence', stopSequence, tokensPerDelta };
   }
   if (ends.length > budget) {
     const cut = ends.slice(0, budget);
-    return { text: full.slice(0, budgetChars), ends: cut, thinking, signature, stopReason: 'max_tokens', stopSequence: null };
+    const text = full.slice(0, budgetChars);
+    return { text, ends: cut, thinking, signature, stopReason: 'max_tokens', stopSequence: null, tokensPerDelta };
   }
-  return { text: full, ends, thinking, signature, stopReason: 'end_turn', stopSequence: null };
+  return { text: full, ends, thinking, signature, stopReason: 'end_turn', stopSequence: null, tokensPerDelta };
 }

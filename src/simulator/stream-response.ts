@@ -4,6 +4,7 @@ import type { SimBehaviour } from './directive.js';
 import { createFrameWriter } from './frame-writer.js';
 import { outputTokens, type OutputPlan } from './plan.js';
 import type { SimRequestRecord } from './records.js';
+import { formatStamp } from './stamp.js';
 import { deltaFrame, frame, makeId, messageObject } from './wire.js';
 
 /** Everything one streamed answer needs. */
@@ -16,7 +17,7 @@ export interface StreamArgs {
   readonly requestId: string;
   /** `usage.input_tokens` of message_start. */
   readonly inputTokens: number;
-  /** Pacing (ttft_ms, tps, ping_ms), fault_after, error_type, split_utf8. */
+  /** Pacing (ttft_ms, tps, ping_ms), fault_after, error_type, split_utf8, stamp. */
   readonly behaviour: SimBehaviour;
   /** What to send. */
   readonly plan: OutputPlan;
@@ -117,7 +118,9 @@ export function streamResponse(args: StreamArgs): () => void {
         finish();
         return false;
       }
-      out.write(deltaFrame(textIndex, 'text_delta', plan.text.slice(plan.ends[sent - 1] ?? 0, plan.ends[sent])));
+      const piece = plan.text.slice(plan.ends[sent - 1] ?? 0, plan.ends[sent]);
+      // Stamped when written, not when due: a late timer shows up as latency, as it should.
+      out.write(deltaFrame(textIndex, 'text_delta', behaviour.stamp ? piece + formatStamp() : piece));
       record.deltasSent = sent + 1;
       step++;
     }

@@ -18,6 +18,7 @@ export interface ProcessorDeps {
   readonly workerId: string;
   readonly jobAttempts: number;
   readonly upstreamIdleTimeoutMs: number;
+  readonly coalesceWindowMs: number;
   /** True once the worker is shutting down. */
   readonly isClosing: () => boolean;
 }
@@ -61,7 +62,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       );
       const params = { ...(JSON.parse(started.params) as Anthropic.MessageCreateParamsNonStreaming), stream: true as const };
       const result = await runAttempt(
-        { client: deps.client, store, upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs },
+        { client: deps.client, store, upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs, coalesceWindowMs: deps.coalesceWindowMs },
         { jobId, attempt: started.attempt, params, signal: controller.signal },
       );
       log.debug({ result }, 'attempt ended');

@@ -54,6 +54,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     workerId: id,
     jobAttempts: config.jobAttempts,
     upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
+    coalesceWindowMs: config.coalesceWindowMs,
     isClosing: () => closing !== undefined,
   });
   const worker = new Worker<QueueJobData>(queueName, processor, {

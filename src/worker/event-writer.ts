@@ -18,13 +18,15 @@ export interface EventWriter {
  * latency); while one is in flight pieces accumulate and go out together when it returns, so the
  * number of round trips follows what Redis can take. Each write is one `append` script call. When the
  * store refuses a write (job ended, or a newer attempt owns it) `onRefused` is called once and later
- * pieces are dropped: the attempt must stop.
+ * pieces are dropped: the attempt must stop. `windowMs` > 0 (`COALESCE_WINDOW_MS`) also holds the
+ * first piece of an idle stream that long, trading latency for fewer, larger writes.
  */
 export function createEventWriter(
   store: JobStore,
   jobId: string,
   attempt: number,
   onRefused: (outcome: WriteOutcome) => void,
+  windowMs = 0,
 ): EventWriter {
   // Pending events in order; a piece of the same type as the last one is merged into it.
   let pending: { type: JobEventType; text: string }[] = [];
@@ -57,7 +59,8 @@ export function createEventWriter(
   };
   const kick = () => {
     if (inFlight !== undefined || refused !== undefined) return;
-    inFlight = pump().finally(() => {
+    const run = windowMs > 0 ? new Promise((r) => setTimeout(r, windowMs)).then(pump) : pump();
+    inFlight = run.finally(() => {
       inFlight = undefined;
     });
     // Errors (Redis down past its retries) surface through flush(); keep them off the floor here.

@@ -26,6 +26,8 @@ export interface AttemptDeps {
   readonly client: Anthropic;
   readonly store: JobStore;
   readonly upstreamIdleTimeoutMs: number;
+  /** `COALESCE_WINDOW_MS`: extra time an idle stream's first piece waits for company. */
+  readonly coalesceWindowMs: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   if (input.signal.aborted) onOuterAbort();
   input.signal.addEventListener('abort', onOuterAbort, { once: true });
 
-  const writer = createEventWriter(deps.store, jobId, attempt, () => abort('fenced'));
+  const writer = createEventWriter(deps.store, jobId, attempt, () => abort('fenced'), deps.coalesceWindowMs);
   // The idle watchdog compares timestamps on a coarse timer instead of re-arming a timer per chunk.
   let lastActivity = Date.now();
   const idleMs = deps.upstreamIdleTimeoutMs;
