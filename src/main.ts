@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     logger,
     client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl }),
   });
-  const api = await startApi(config, logger);
+  // One process, one /metrics: the API's and the worker's.
+  const api = await startApi(config, logger, [worker.metrics.registry]);
   process.stderr.write(`genrelay is up: ${api.url}  (try: curl -N ${api.url}/healthz)\n`);
   // API first (viewers reconnect elsewhere), then the worker drains, then what they depended on.
   installShutdown(logger, [() => api.close(), () => worker.close(), ...closers.reverse()]);

@@ -12,7 +12,12 @@ describe('separate API and worker processes', () => {
 
   beforeAll(async () => {
     cluster = await startCluster('cluster', { WORKER_CONCURRENCY: '4' });
-    [apiA, apiB] = await Promise.all([cluster.api(), cluster.api(), cluster.worker(), cluster.worker()]);
+    [apiA, apiB] = await Promise.all([
+      cluster.api(),
+      cluster.api(),
+      cluster.worker({ WORKER_METRICS_PORT: '0' }),
+      cluster.worker({ WORKER_METRICS_PORT: '0' }),
+    ]);
   });
   afterAll(async () => {
     await cluster.stop();
@@ -62,5 +67,12 @@ describe('separate API and worker processes', () => {
     });
     expect(workers).toHaveLength(8);
     expect(new Set(workers.map((r) => r['worker'])).size).toBe(2);
+    // Each standalone worker reports its own attempts on WORKER_METRICS_PORT.
+    let completed = 0;
+    for (const line of await cluster.logs('worker metrics listening')) {
+      const text = await (await fetch(String(line['url']))).text();
+      completed += Number(/^genrelay_attempts_total\{outcome="completed"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    }
+    expect(completed).toBe(9);
   });
 });

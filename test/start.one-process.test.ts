@@ -29,6 +29,12 @@ describe('npm start without a key', () => {
     expect(record['status']).toBe('completed');
     expect(String(record['text']).length).toBeGreaterThan(0);
     expect(viewerText(view.events)).toBe(record['text']);
+    // One /metrics for the one process: the API's and the worker's.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^genrelay_attempts_total\{outcome="completed"\} 1$/m);
+    expect(metrics).toMatch(/^genrelay_active_attempts 0$/m);
+    expect(metrics).toMatch(/^genrelay_ttft_seconds_count 1$/m);
+    expect(metrics).toMatch(/^genrelay_jobs_submitted_total\{outcome="created"\} 1$/m);
   });
 
   it('exits 0 on SIGTERM', async () => {

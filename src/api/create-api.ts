@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../shared/config.js';
@@ -27,7 +28,7 @@ export interface ApiServer {
 }
 
 /** Builds the API from the configuration and starts listening on `config.host:config.port`. */
-export async function startApi(config: Config, logger: Logger): Promise<ApiServer> {
+export async function startApi(config: Config, logger: Logger, extraMetrics: readonly Registry[] = []): Promise<ApiServer> {
   const redis = createRedis(config, 'commands', logger);
   const subscriber = createRedis(config, 'subscriber', logger);
   const queueConnection = createRedis(config, 'queue', logger);
@@ -59,7 +60,7 @@ export async function startApi(config: Config, logger: Logger): Promise<ApiServe
     const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
     return { token: signViewerToken(tokenSecret, { jobId, expiresAt }), expiresAt };
   };
-  const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, ...config });
+  const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config });
 
   const server = createServer(app);
   // SSE responses are long-lived; Node's default request timeout would cut them.

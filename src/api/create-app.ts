@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Auth } from './auth.js';
 import type { EventHub } from './event-hub.js';
 import type { Presence } from './presence.js';
+import { Registry } from 'prom-client';
 import type { ApiMetrics } from './metrics.js';
 import { createCors } from './cors.js';
 import { problemHandler } from './problem.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly presence: Presence;
   readonly submit: JobSubmitter;
   readonly metrics: ApiMetrics;
+  /** More registries served at `/metrics` (the worker's, when both run in one process). */
+  readonly extraMetrics: readonly Registry[];
   readonly logger: Logger;
   readonly auth: Auth;
   readonly mintViewerToken: (jobId: string) => { token: string; expiresAt: number };
@@ -48,7 +51,8 @@ export function createApp(deps: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'redis unreachable' });
   });
   app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    const registry = deps.extraMetrics.length === 0 ? deps.metrics.registry : Registry.merge([deps.metrics.registry, ...deps.extraMetrics]);
+    res.type(registry.contentType).send(await registry.metrics());
   });
 
   const cors = createCors(deps.corsOrigins);

@@ -55,6 +55,8 @@ export interface Config {
    * it. Default 0: batching is self-clocked (deltas that arrive while a write is in flight are joined).
    */
   readonly coalesceWindowMs: number;
+  /** `WORKER_METRICS_PORT`: a standalone worker serves `/metrics` here (on `HOST`). Default: none. */
+  readonly workerMetricsPort: number | undefined;
   /** `LOG_LEVEL`: pino level. Default info. */
   readonly logLevel: string;
   /** `NODE_ENV` is `production`. */
@@ -156,6 +158,7 @@ export function loadConfig(env: Env): Config {
     corsOrigins: list('CORS_ORIGINS'),
     presenceTtlMs: int('PRESENCE_TTL_MS', defaults.presenceTtlMs, 300),
     coalesceWindowMs: int('COALESCE_WINDOW_MS', defaults.coalesceWindowMs, 0, 1000),
+    workerMetricsPort: optional('WORKER_METRICS_PORT') === undefined ? undefined : int('WORKER_METRICS_PORT', 0, 0, 65_535),
     logLevel: str('LOG_LEVEL', defaults.logLevel),
     production: env['NODE_ENV'] === 'production',
   };

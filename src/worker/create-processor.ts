@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import type { QueueJobData } from '../shared/queue.js';
 import { AttemptAbort } from './abort-reason.js';
 import type { ActiveAttempts } from './active-attempts.js';
+import type { WorkerMetrics } from './metrics.js';
 import { RetryableAttemptError } from './retry-policy.js';
 import { runAttempt, type AttemptResult } from './run-attempt.js';
 
@@ -19,6 +20,7 @@ export interface ProcessorDeps {
   readonly jobAttempts: number;
   readonly upstreamIdleTimeoutMs: number;
   readonly coalesceWindowMs: number;
+  readonly metrics: WorkerMetrics;
   /** True once the worker is shutting down. */
   readonly isClosing: () => boolean;
 }
@@ -63,7 +65,13 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       const params = { ...(JSON.parse(started.params) as Anthropic.MessageCreateParamsNonStreaming), stream: true as const };
       const result = await runAttempt(
         { client: deps.client, store, upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs, coalesceWindowMs: deps.coalesceWindowMs },
-        { jobId, attempt: started.attempt, params, signal: controller.signal },
+        {
+          jobId,
+          attempt: started.attempt,
+          params,
+          signal: controller.signal,
+          onFirstToken: (ms) => deps.metrics.ttft.observe(ms / 1000),
+        },
       );
       log.debug({ result }, 'attempt ended');
       await settle(deps, job, token, started.attempt, result);
@@ -83,8 +91,10 @@ async function settle(
   attempt: number,
   result: AttemptResult,
 ): Promise<void> {
-  const { store } = deps;
+  const { store, metrics } = deps;
   const jobId = job.data.jobId;
+  const count = (outcome: string) => metrics.attempts.inc({ outcome });
+  if (result.kind === 'failed') metrics.upstreamErrors.inc({ type: result.failure.error.type });
   const end = async (status: TerminalStatus, error?: JobError) => {
     await store.finish(jobId, { status, attempt, ...(error === undefined ? {} : { error }) });
     // Whether this finish won or lost the race, the job has ended: the reaper can forget it.
@@ -92,9 +102,11 @@ async function settle(
   };
   switch (result.kind) {
     case 'completed':
+      count('completed');
       await end('completed');
       return;
     case 'aborted':
+      count(result.reason === 'shutdown' ? 'handed_back' : result.reason);
       if (result.reason === 'cancelled') {
         await end('cancelled', { type: 'cancelled', message: 'cancelled by request' });
       } else if (result.reason === 'timed_out') {
@@ -109,10 +121,12 @@ async function settle(
     case 'failed': {
       const { failure } = result;
       if (failure.retryable && attempt < deps.jobAttempts) {
+        count('retried');
         const outcome = await store.requeue(jobId, attempt, `${failure.error.type}: ${failure.error.message}`);
         if (outcome === 'ok') throw new RetryableAttemptError(failure);
         return;
       }
+      count('failed');
       await end('failed', failure.error);
       throw new UnrecoverableError(`${failure.error.type}: ${failure.error.message}`);
     }

@@ -12,11 +12,14 @@ import { createRedis } from '../shared/redis.js';
 import { createActiveAttempts } from './active-attempts.js';
 import { createProcessor } from './create-processor.js';
 import { startReaper } from './reaper.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { backoffDelayMs } from './retry-policy.js';
 
 /** A running worker process's job-taking machinery. */
 export interface GenrelayWorker {
   readonly id: string;
+  /** This worker's Prometheus metrics. */
+  readonly metrics: WorkerMetrics;
   /** Attempts running now. */
   readonly activeCount: number;
   /** Stops taking jobs, lets running ones finish for up to `timeoutMs`, hands the rest back; idempotent. */
@@ -40,6 +43,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(commands, config);
   const active = createActiveAttempts();
+  const metrics = createWorkerMetrics(() => active.size);
 
   await listenForControl(control, keys.control, (message) => {
     if (active.abort(message.jobId, 'cancelled')) logger.info({ jobId: message.jobId }, 'cancel received');
@@ -55,6 +59,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     jobAttempts: config.jobAttempts,
     upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
     coalesceWindowMs: config.coalesceWindowMs,
+    metrics,
     isClosing: () => closing !== undefined,
   });
   const worker = new Worker<QueueJobData>(queueName, processor, {
@@ -77,6 +82,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
 
   return {
     id,
+    metrics,
     get activeCount() {
       return active.size;
     },

@@ -4,6 +4,7 @@ import { createLogger } from '../shared/logger.js';
 import { assertRedisReachable } from '../shared/redis.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { createWorker } from './create-worker.js';
+import { startMetricsServer } from './metrics-server.js';
 import { createUpstreamClient } from './upstream-client.js';
 import { failStartup } from '../shared/fail-startup.js';
 
@@ -28,7 +29,13 @@ async function main(): Promise<void> {
     logger,
     client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl }),
   });
-  installShutdown(logger, [() => worker.close()]);
+  const closers = [() => worker.close()];
+  if (config.workerMetricsPort !== undefined) {
+    const metrics = await startMetricsServer(worker.metrics.registry, config.workerMetricsPort, config.host);
+    logger.info({ url: `${metrics.url}/metrics` }, 'worker metrics listening');
+    closers.push(() => metrics.close());
+  }
+  installShutdown(logger, closers);
 }
 
 main().catch(failStartup);

@@ -19,6 +19,8 @@ export interface AttemptInput {
   readonly params: Anthropic.MessageCreateParamsStreaming;
   /** Aborted by the worker with an {@link AttemptAbort} reason (cancel, deadline, shutdown). */
   readonly signal: AbortSignal;
+  /** Told the milliseconds from the request to the first content delta. */
+  readonly onFirstToken?: (ms: number) => void;
 }
 
 /** Dependencies of {@link runAttempt}. */
@@ -62,6 +64,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   // then, and for attempts that never get there (cancelled, failed, timed out), count content deltas
   // so the record's output_tokens moves with the text; message_delta's figure replaces it.
   let reportedOutput = 0;
+  const requestedAt = Date.now();
   let deltas = 0;
   try {
     const stream = await client.messages.create(input.params, { signal: controller.signal, maxRetries: 0 });
@@ -76,6 +79,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
           else if (event.delta.type === 'thinking_delta') writer.thinking(event.delta.thinking);
           else break;
           deltas += 1;
+          if (deltas === 1) input.onFirstToken?.(Date.now() - requestedAt);
           if (deltas > reportedOutput) writer.fields({ output_tokens: deltas });
           break;
         case 'message_delta':

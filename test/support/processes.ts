@@ -108,6 +108,8 @@ export interface Cluster {
   api(extra?: Record<string, string>): Promise<NodeProcess & { url: string }>;
   /** Starts a worker process (tracked the same way). */
   worker(extra?: Record<string, string>): Promise<NodeProcess>;
+  /** Log lines with this `msg` from every process of the cluster. */
+  logs(msg: string): Promise<Record<string, unknown>[]>;
   /** Stops every process (SIGTERM, SIGKILL after 5 s) and the simulator. */
   stop(): Promise<void>;
 }
@@ -140,6 +142,12 @@ export async function startCluster(name: string, env: Record<string, string> = {
       const proc = spawnTracked('worker/main.ts', extra);
       await proc.waitForLog((l) => l['msg'] === 'worker started');
       return proc;
+    },
+    async logs(msg) {
+      const found = await Promise.all(
+        procs.map((p) => p.waitForLog((l) => l['msg'] === msg, 1).catch(() => undefined)),
+      );
+      return found.filter((l): l is Record<string, unknown> => l !== undefined);
     },
     async stop() {
       await Promise.all(procs.splice(0).map((p) => p.stop('SIGTERM', 5000)));
