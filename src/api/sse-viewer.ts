@@ -44,12 +44,16 @@ export class SseViewer {
 
   readonly jobId: string;
   private readonly res: ServerResponse;
+  private readonly out: { write(chunk: Buffer): boolean; readonly writableLength: number };
   private readonly options: SseViewerOptions;
 
   constructor(options: SseViewerOptions) {
     this.options = options;
     this.jobId = options.jobId;
     this.res = options.res;
+    // Once the head is out (the route writes `retry:` first) frames go straight to the socket: the
+    // response is unframed (no chunked encoding), so this skips only http's per-write bookkeeping.
+    this.out = options.res.headersSent && options.res.socket !== null ? options.res.socket : options.res;
     this.lastSent = options.cursor;
     this.res.on('close', () => this.close());
   }
@@ -61,7 +65,7 @@ export class SseViewer {
 
   /** Bytes written to this viewer that the kernel has not taken yet. */
   get bufferedBytes(): number {
-    return this.closed ? 0 : this.res.writableLength;
+    return this.closed ? 0 : this.out.writableLength;
   }
 
   /**
@@ -160,10 +164,10 @@ export class SseViewer {
 
   private send(chunk: Buffer): void {
     if (this.closed) return;
-    this.res.write(chunk);
+    this.out.write(chunk);
     // A viewer that does not read must not make the API buffer without bound: cut it off; it can
     // resume from its Last-Event-ID when it reads again.
-    if (this.res.writableLength > this.options.maxBufferedBytes) {
+    if (this.out.writableLength > this.options.maxBufferedBytes) {
       this.options.onOverflow?.(this);
       this.res.destroy();
       this.close();

@@ -44,10 +44,13 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
       res.status(204).end();
       return;
     }
+    // No chunked framing: the body is the event stream until the connection closes, so each write is
+    // the frame's bytes only (SSE connections are not reused anyway).
+    res.useChunkedEncodingByDefault = false;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
+      connection: 'close',
       // Tells nginx-style proxies not to buffer the stream.
       'x-accel-buffering': 'no',
     });
