@@ -74,14 +74,18 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
           reportedOutput = event.message.usage.output_tokens;
           writer.fields({ input_tokens: event.message.usage.input_tokens, output_tokens: reportedOutput });
           break;
-        case 'content_block_delta':
-          if (event.delta.type === 'text_delta') writer.text(event.delta.text);
-          else if (event.delta.type === 'thinking_delta') writer.thinking(event.delta.thinking);
-          else break;
+        case 'content_block_delta': {
+          const { delta } = event;
+          if (delta.type !== 'text_delta' && delta.type !== 'thinking_delta') break;
           deltas += 1;
           if (deltas === 1) input.onFirstToken?.(Date.now() - requestedAt);
+          // Fields first: the piece below starts a write at once when none is in flight, and the
+          // count must ride in that same round trip, not in one of its own after it.
           if (deltas > reportedOutput) writer.fields({ output_tokens: deltas });
+          if (delta.type === 'text_delta') writer.text(delta.text);
+          else writer.thinking(delta.thinking);
           break;
+        }
         case 'message_delta':
           stopReason = event.delta.stop_reason;
           writer.fields({
