@@ -1,0 +1,119 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseOptions, type ScenarioName } from './options.js';
+import { killAllNow, profileDir, stopAll } from './processes.js';
+import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary.js';
+import { redisVersion } from './redis-stats.js';
+import { formatTable, machineInfo, writeResults, type BenchResults } from './report.js';
+import type { Row, ScenarioResult } from './result.js';
+import { fanout } from './scenarios/fanout.js';
+import { relayOverhead } from './scenarios/relay-overhead.js';
+import { timeToFirstToken } from './scenarios/ttft.js';
+import { workerScale } from './scenarios/worker-scale.js';
+import { startSystem, type BenchSystem } from './system.js';
+
+/**
+ * `npm run bench [-- --quick] [--only=…] [--profile=…]`: starts Redis, the simulator, genrelay's API
+ * and worker and the client processes, runs the scenarios, prints the table and writes the JSON.
+ * Every child process is stopped at the end, on failure and on Ctrl-C.
+ */
+const scenarios: Record<ScenarioName, (sys: BenchSystem) => Promise<ScenarioResult>> = {
+  overhead: relayOverhead,
+  ttft: timeToFirstToken,
+  fanout,
+  workers: workerScale,
+};
+
+const notes = [
+  'Latency = receive time at the viewer − the simulator\'s wall-clock stamp in the delta (performance.timeOrigin + now(), one machine); coalesced deltas give one sample per stamp.',
+  'Samples written in the window but not received within the grace period count as infinitely late (∞).',
+  'Everything (Redis, simulator, API, worker, peer, client processes) shares the machine\'s cores: latencies include client-side scheduling delay.',
+  'Worker scale: 50 tokens/s per generation = 10 deltas/s × 5 tokens per delta (simulator tokens_per_delta); delivered = output tokens recorded by genrelay × 5.',
+  'Fan-out baseline = vercel resumable-stream 2.2.13 (ioredis), producer in its own process like genrelay\'s worker, one server process like genrelay\'s API.',
+];
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  let interrupted = false;
+  const onSignal = (signal: string) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`\nbench: ${signal}, stopping every child process`);
+    void stopAll(2000).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('exit', killAllNow);
+
+  const rows: Row[] = [];
+  const details: Record<string, ScenarioResult['details'] | { error: string }> = {};
+  let machine = machineInfo('unknown');
+  let failed = false;
+  try {
+    console.log(`bench: starting Redis, simulator, API, worker${options.quick ? ' (quick run)' : ''}…`);
+    const sys = await startSystem(options);
+    machine = machineInfo(await redisVersion(sys.redis));
+    for (const name of Object.keys(scenarios) as ScenarioName[]) {
+      if (!options.only.has(name)) continue;
+      const t0 = Date.now();
+      console.log(`bench: ${name}…`);
+      try {
+        const result = await scenarios[name](sys);
+        rows.push(...result.rows);
+        details[result.name] = result.details;
+        console.log(`${formatTable(result.rows)}\n(${Math.round((Date.now() - t0) / 1000)} s)\n`);
+      } catch (err) {
+        failed = true;
+        details[name] = { error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+        console.error(`bench: ${name} failed:`, err);
+        await sys.clients.close().catch(() => {});
+      }
+    }
+    sys.redis.disconnect();
+  } catch (err) {
+    failed = true;
+    console.error('bench: could not run:', err);
+  } finally {
+    await stopAll();
+  }
+
+  const profiles = newProfiles(started.getTime());
+  const results: BenchResults = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationS: Math.round((Date.now() - started.getTime()) / 1000),
+    argv: process.argv.slice(2),
+    machine,
+    notes,
+    rows,
+    scenarios: details,
+    profiles,
+  };
+  const file = writeResults(results);
+  console.log(`\n${formatTable(rows)}\n`);
+  for (const p of profiles) console.log(`${formatProfile(p)}\n`);
+  console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}, Redis ${machine.redis}; genrelay ${machine.git.commit}${machine.git.dirtySrc.length > 0 ? ` + uncommitted ${machine.git.dirtySrc.join(', ')}` : ''}`);
+  console.log(`results: ${file} (and bench/results/latest.json), ${results.durationS} s`);
+  return failed ? 1 : 0;
+}
+
+/** Summaries of the main-thread profiles written since `since` (processes write them when they exit). */
+function newProfiles(since: number): ProfileSummary[] {
+  const files: string[] = [];
+  try {
+    for (const dir of readdirSync(profileDir)) {
+      const path = join(profileDir, dir);
+      if (!statSync(path).isDirectory() || statSync(path).mtimeMs < since) continue;
+      for (const f of readdirSync(path)) if (/\.\d+\.0\.\d+\.cpuprofile$/.test(f)) files.push(join(path, f));
+    }
+  } catch {
+    return [];
+  }
+  return files.sort().map((f) => summarizeProfile(f));
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

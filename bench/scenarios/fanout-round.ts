@@ -1,0 +1,115 @@
+import type { ClientPool } from '../client-pool.js';
+import type { Directive } from '../genrelay-http.js';
+import { rssBytes, startCpus } from '../proc-stats.js';
+import { missingOf, round, roundAll, rounded, summarize, type Summary } from '../stats.js';
+import { pollUntil, sleep, sleepUntil, wallClockMs } from '../timing.js';
+
+/** A system under fan-out: genrelay's API, or the resumable-stream peer. */
+export interface FanoutTarget {
+  /** Label in the results. */
+  readonly name: string;
+  /** A fresh server process, warmed up (so every round starts from the same memory baseline). */
+  prepare(round: string): Promise<{ host: string; port: number; serverPid: number; otherPids: Readonly<Record<string, number>> }>;
+  /** Starts one stream with `directive`; the path viewers GET, and how to end it. */
+  startStream(directive: Directive, maxTokens: number): Promise<{ path: string; stop: () => Promise<void> }>;
+  /** After the round: stops whatever could still load the machine during the next one. */
+  finish(): Promise<void>;
+}
+
+/** What one round measured. */
+export interface FanoutRound {
+  readonly system: string;
+  readonly viewers: number;
+  readonly opened: number;
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly connectMs: number;
+  readonly latency: Summary;
+  readonly missingSamples: number;
+  readonly serverCpuPercent: number;
+  readonly cpuPercent: Record<string, number>;
+  readonly rssBeforeMb: number;
+  readonly rssWithViewersMb: number;
+  /** (RSS with viewers − RSS before) / viewers connected, in KB. */
+  readonly memoryPerViewerKb: number;
+  /** Viewers whose stream closed before it was stopped (errors, cut-offs), by reason. */
+  readonly closedEarly: Readonly<Record<string, number>>;
+  /** Viewers still connected long after the stream was stopped. */
+  readonly stuckAfterStop: number;
+  readonly framesMin: number;
+  readonly framesMax: number;
+  readonly clientLoopDelayP99Ms: number;
+}
+
+/** Sizes of a round. */
+export interface RoundPlan {
+  readonly viewers: number;
+  readonly sampled: number;
+  readonly tps: number;
+  readonly windowS: number;
+}
+
+/**
+ * One round: fresh server, RSS baseline, one stream held back while `viewers` connect, then a window
+ * of streaming at `tps` during which the server's CPU is measured; RSS at the end of the window.
+ * Latency samples are the stamps written inside the window, collected after a grace period; those
+ * that never arrived count as infinitely late.
+ */
+export async function runFanoutRound(target: FanoutTarget, clients: ClientPool, plan: RoundPlan): Promise<FanoutRound> {
+  try {
+    return await measureRound(target, clients, plan);
+  } finally {
+    await target.finish();
+  }
+}
+
+async function measureRound(target: FanoutTarget, clients: ClientPool, plan: RoundPlan): Promise<FanoutRound> {
+  const warmupS = 1.5;
+  const graceMs = 3000;
+  const server = await target.prepare(`${plan.viewers}`);
+  await sleep(500);
+  const rssBefore = rssBytes(server.serverPid);
+  // The first delta waits until the viewers are (probably) connected; if they take longer they replay.
+  const holdMs = 2000 + plan.viewers * 1.2;
+  const tokens = Math.ceil(plan.tps * (holdMs / 1000 + warmupS + plan.windowS + 60));
+  const startedAt = wallClockMs();
+  const stream = await target.startStream({ tokens, tps: plan.tps, ttft_ms: holdMs, stamp: true, tag: `fanout-${target.name}` }, tokens + 10);
+  const step = Math.max(1, Math.floor(plan.viewers / plan.sampled));
+  const viewers = Array.from({ length: plan.viewers }, (_, i) => ({ path: stream.path, sampled: i % step === 0 }));
+  const opened = await clients.open(server.host, server.port, viewers);
+
+  const from = Math.max(wallClockMs(), startedAt + holdMs) + warmupS * 1000;
+  await sleepUntil(from);
+  const cpu = startCpus({ server: server.serverPid, ...server.otherPids, clients: clients.procs.map((p) => p.pid) });
+  await sleep(plan.windowS * 1000);
+  const to = wallClockMs();
+  const cpuPct = cpu.stop();
+  const rssWith = rssBytes(server.serverPid);
+  await sleep(graceMs);
+  const report = await clients.report(from, to);
+  await stream.stop();
+  let stuck = report.viewers.open;
+  await pollUntil(async () => (stuck = (await clients.report(0, 0)).viewers.open) === 0, 20_000, 250);
+  await clients.close();
+
+  const expected = opened.sampledOpened * (plan.tps * plan.windowS - 1);
+  const missing = missingOf(report.viewerLatencies.length, expected);
+  return {
+    system: target.name,
+    viewers: plan.viewers,
+    opened: opened.opened,
+    outcomes: opened.outcomes,
+    connectMs: round(opened.ms, 0),
+    latency: rounded(summarize(report.viewerLatencies, missing)),
+    missingSamples: missing,
+    serverCpuPercent: round(cpuPct['server'] ?? Number.NaN, 1),
+    cpuPercent: roundAll(cpuPct),
+    rssBeforeMb: round(rssBefore / 2 ** 20, 1),
+    rssWithViewersMb: round(rssWith / 2 ** 20, 1),
+    memoryPerViewerKb: round((rssWith - rssBefore) / Math.max(1, opened.opened) / 1024, 2),
+    closedEarly: report.viewers.closed,
+    stuckAfterStop: stuck,
+    framesMin: report.viewers.framesMin,
+    framesMax: report.viewers.framesMax,
+    clientLoopDelayP99Ms: round(report.loopDelayP99Ms, 1),
+  };
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { cancelJob, eventsPath, messagesBody, submitJob } from '../genrelay-http.js';
+import { startPeer, type Peer } from '../peer/peer.js';
+import type { Row, ScenarioResult } from '../result.js';
+import type { BenchSystem } from '../system.js';
+import { runFanoutRound, type FanoutRound, type FanoutTarget } from './fanout-round.js';
+
+/**
+ * Scenarios 3 and 5: one stream at 50 deltas/s watched by 1,000 / 5,000 / 10,000 viewers on one API
+ * process, and the same through vercel's resumable-stream (one server process, same Redis, same
+ * viewers), alternating per size. Each round starts a fresh server process.
+ */
+export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
+  const quick = sys.options.quick;
+  const sizes = sys.options.fanoutSizes ?? (quick ? [100, 500, 1000] : [1000, 5000, 10000]);
+  const plan = { sampled: 200, tps: 50, windowS: quick ? 4 : 10 };
+  const genrelay: FanoutTarget = {
+    name: 'genrelay',
+    async prepare(label) {
+      const api = await sys.restartApi(`fanout-${label}`);
+      return { host: api.host, port: api.port, serverPid: api.proc.pid, otherPids: { worker: sys.worker.pid, redis: sys.redisProc.pid } };
+    },
+    async startStream(directive, maxTokens) {
+      const id = await submitJob(sys.api.url, directive, maxTokens);
+      return { path: eventsPath(id), stop: () => cancelJob(sys.api.url, id) };
+    },
+    // The API stays up (idle) until the next round restarts it.
+    finish: async () => {},
+  };
+  let peer: Peer | undefined;
+  const resumable: FanoutTarget = {
+    name: 'resumable-stream',
+    async prepare(label) {
+      peer = await startPeer(sys.redisUrl, sys.sim.url, sys.options.profile.has('peer'), `fanout-${label}`);
+      return { host: peer.host, port: peer.port, serverPid: peer.server.pid, otherPids: { producer: peer.producer.pid, redis: sys.redisProc.pid } };
+    },
+    async startStream(directive, maxTokens) {
+      const current = peer;
+      if (current === undefined) throw new Error('peer not prepared');
+      const id = `s-${randomBytes(6).toString('hex')}`;
+      await current.start(id, messagesBody(directive, maxTokens));
+      return { path: `/streams/${id}`, stop: () => current.stop(id) };
+    },
+    // A producer that fell behind keeps publishing its backlog long after its viewers left.
+    async finish() {
+      await peer?.close();
+      peer = undefined;
+    },
+  };
+
+  const rounds: { genrelay: FanoutRound; peer: FanoutRound | string | undefined }[] = [];
+  try {
+    for (const viewers of sizes) {
+      const g = await runFanoutRound(genrelay, sys.clients, { ...plan, viewers });
+      let p: FanoutRound | string | undefined;
+      if (sys.options.peer) {
+        p = await runFanoutRound(resumable, sys.clients, { ...plan, viewers }).catch(async (err: unknown) => {
+          await sys.clients.close().catch(() => {});
+          return `failed: ${err instanceof Error ? err.message : String(err)}`;
+        });
+      }
+      rounds.push({ genrelay: g, peer: p });
+    }
+  } finally {
+    await peer?.close();
+  }
+  return { name: 'fanout', rows: fanoutRows(rounds, Math.max(...sizes)), details: { plan, sizes, rounds } };
+}
+
+/** Table rows: per size latency, CPU and memory, with the peer as baseline and the targets. */
+function fanoutRows(rounds: readonly { genrelay: FanoutRound; peer: FanoutRound | string | undefined }[], largest: number): Row[] {
+  const rows: Row[] = [];
+  for (const { genrelay: g, peer } of rounds) {
+    const p = typeof peer === 'object' ? peer : undefined;
+    const scenario = `3/5 fan-out ${g.viewers} viewers`;
+    const atLargest = g.viewers === largest;
+    const better = (mine: number, theirs: number | undefined): boolean | null =>
+      theirs === undefined ? null : mine < theirs || (mine === theirs && Number.isFinite(mine));
+    const both = (own: boolean | null, peerBetter: boolean | null): boolean | null =>
+      own === null ? peerBetter : peerBetter === null ? own : own && peerBetter;
+    const baseline = (v: number | undefined): number | string | null => (p !== undefined ? (v ?? null) : typeof peer === 'string' ? peer : null);
+    rows.push({
+      scenario, metric: 'delivery p50 (ms)', genrelay: g.latency.p50, baseline: baseline(p?.latency.p50),
+      target: p ? '< peer' : null, met: better(g.latency.p50, p?.latency.p50),
+    });
+    rows.push({
+      scenario, metric: 'delivery p99 (ms)', genrelay: g.latency.p99, baseline: baseline(p?.latency.p99),
+      target: atLargest ? (p ? '≤ 100, < peer' : '≤ 100') : p ? '< peer' : null,
+      met: both(atLargest ? g.latency.p99 <= 100 : null, better(g.latency.p99, p?.latency.p99)),
+    });
+    rows.push({
+      scenario, metric: 'memory per viewer (KB)', genrelay: g.memoryPerViewerKb, baseline: baseline(p?.memoryPerViewerKb),
+      target: atLargest ? (p ? '≤ 20, < peer' : '≤ 20') : p ? '< peer' : null,
+      met: both(atLargest ? g.memoryPerViewerKb <= 20 : null, better(g.memoryPerViewerKb, p?.memoryPerViewerKb)),
+    });
+    rows.push({ scenario, metric: 'server CPU (% of a core)', genrelay: g.serverCpuPercent, baseline: baseline(p?.serverCpuPercent), target: null, met: null });
+    rows.push({
+      scenario, metric: 'machine busy (% of all cores)', genrelay: g.cpuPercent['machine'] ?? Number.NaN,
+      baseline: baseline(p?.cpuPercent['machine']), target: null, met: null,
+    });
+    rows.push({
+      scenario, metric: 'viewers connected / failed / cut early', genrelay: `${g.opened} / ${g.viewers - g.opened} / ${sumOf(g.closedEarly)}`,
+      baseline: p ? `${p.opened} / ${p.viewers - p.opened} / ${sumOf(p.closedEarly)}` : baseline(undefined), target: null, met: null,
+    });
+  }
+  return rows;
+}
+
+function sumOf(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((s, n) => s + n, 0);
+}
