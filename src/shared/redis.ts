@@ -8,7 +8,9 @@ export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control';
 /**
  * Opens a Redis connection. `maxRetriesPerRequest: null` (BullMQ needs it; for us, commands wait
  * through a Redis restart instead of failing), reconnect backoff capped at 2 s, RESP2 so replies keep
- * the shapes ioredis documents.
+ * the shapes ioredis documents. The `commands` connection auto-pipelines: commands issued in one turn
+ * of the event loop (a worker's appends for the many jobs whose chunks arrived together) go out in
+ * one socket write and come back in one read.
  */
 export function createRedis(
   config: { readonly redisUrl: string; readonly keyPrefix: string },
@@ -24,6 +26,7 @@ export function createRedis(
     protocol: 2,
     retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     lazyConnect: extra.lazyConnect ?? false,
+    enableAutoPipelining: role === 'commands',
   });
   let lastLogged = 0;
   redis.on('error', (err: Error) => {
