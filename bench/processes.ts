@@ -1,4 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,15 +82,32 @@ function track(name: string, child: ChildProcess): Proc {
  * profiling. A directory per process because tsx's loader thread writes a profile too, and Node's
  * default file names tell the threads apart (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`, main thread 0).
  */
-function nodeArgs(name: string, entry: string, profile: boolean): string[] {
+function nodeArgs(name: string, entry: string, profile: boolean, flags: readonly string[]): string[] {
   const dir = `${profileDir}${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  return [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', entry];
+  return [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...flags, '--import', 'tsx', entry];
+}
+
+/**
+ * The Node flags an npm script passes before `--import tsx` (`node --max-semi-space-size=64 --import
+ * tsx …` gives `['--max-semi-space-size=64']`), so the bench runs a process as its script does.
+ */
+export function scriptNodeFlags(script: string): string[] {
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
+  const words = (pkg.scripts[script] ?? '').split(/\s+/);
+  if (words[0] !== 'node') return [];
+  const end = words.indexOf('--import');
+  return words.slice(1, end === -1 ? undefined : end).filter((w) => w.startsWith('--'));
 }
 
 /** Starts a TypeScript entry point with `node --import tsx` (one real process, so its pid is the one to measure). */
-export function startNode(name: string, entry: string, env: Record<string, string>, options: { profile?: boolean; ipc?: boolean } = {}): Proc {
+export function startNode(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  options: { profile?: boolean; ipc?: boolean; nodeFlags?: readonly string[] } = {},
+): Proc {
   const baseEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env };
-  const args = nodeArgs(name, entry, options.profile ?? false);
+  const args = nodeArgs(name, entry, options.profile ?? false, options.nodeFlags ?? []);
   const child = options.ipc
     ? fork(args.at(-1) ?? entry, [], { cwd: root, env: baseEnv, execArgv: args.slice(0, -1), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     : spawn(process.execPath, args, { cwd: root, env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { startClientPool, type ClientPool } from './client-pool.js';
 import { eventsPath, submitJob } from './genrelay-http.js';
 import type { BenchOptions } from './options.js';
-import { answers, freePort, startNode, startRedisServer, waitFor, type Proc } from './processes.js';
+import { answers, freePort, scriptNodeFlags, startNode, startRedisServer, waitFor, type Proc } from './processes.js';
 import { openViewer } from './sse-client.js';
 
 /** A running genrelay API process. */
@@ -65,7 +65,7 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
     ...shared,
     WORKER_CONCURRENCY: '1200',
     SHUTDOWN_TIMEOUT_MS: '2000',
-  }, { profile: options.profile.has('worker') });
+  }, { profile: options.profile.has('worker'), nodeFlags: scriptNodeFlags('start:worker') });
   const clients = startClientPool(CLIENT_PROCESSES);
 
   await runOneJob(api, worker);
