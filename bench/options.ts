@@ -5,7 +5,7 @@ export const scenarioNames = ['overhead', 'ttft', 'fanout', 'workers'] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof scenarioNames)[number];
 /** Processes that `--profile` can run under `--cpu-prof`. */
-export const profilable = ['api', 'worker', 'simulator', 'peer'] as const;
+export const profilable = ['api', 'worker', 'simulator', 'peer', 'floor'] as const;
 /** A process name for `--profile`. */
 export type Profilable = (typeof profilable)[number];
 
@@ -19,18 +19,21 @@ export interface BenchOptions {
   readonly profile: ReadonlySet<Profilable>;
   /** `--no-peer`: skip resumable-stream in the fan-out scenario. */
   readonly peer: boolean;
+  /** `--no-floor`: skip the socket floor (`bench/floor/`) in the fan-out scenario. */
+  readonly floor: boolean;
   /** `--fanout=1000,5000`: override the viewer counts of the fan-out scenario. */
   readonly fanoutSizes: readonly number[] | undefined;
   /** `--workers=100,1000`: override the generation counts of the worker scenario. */
   readonly workerSizes: readonly number[] | undefined;
 }
 
-const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--fanout=N,…] [--workers=N,…]`;
+const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--no-floor] [--fanout=N,…] [--workers=N,…]`;
 
 /** Parses argv (without node and the script); throws with the usage on anything unknown. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
   let quick = false;
   let peer = true;
+  let floor = true;
   let only: Set<ScenarioName> = new Set(scenarioNames);
   const profile = new Set<Profilable>();
   let fanoutSizes: number[] | undefined;
@@ -45,6 +48,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     const [flag, value = ''] = arg.split('=', 2) as [string, string?];
     if (flag === '--quick') quick = true;
     else if (flag === '--no-peer') peer = false;
+    else if (flag === '--no-floor') floor = false;
     else if (flag === '--only') {
       only = new Set(list(value).map((s) => (s === 'peer' ? 'fanout' : s)).map((s) => {
         if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}\n${usage}`);
@@ -60,5 +64,5 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--help' || flag === '-h') throw new Error(usage);
     else throw new Error(`unknown option ${arg}\n${usage}`);
   }
-  return { quick, only, profile, peer, fanoutSizes, workerSizes };
+  return { quick, only, profile, peer, floor, fanoutSizes, workerSizes };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { cancelJob, eventsPath, messagesBody, submitJob } from '../genrelay-http.js';
+import { startFloor, type Floor } from '../floor/floor.js';
 import { startPeer, type Peer } from '../peer/peer.js';
 import type { Row, ScenarioResult } from '../result.js';
 import type { BenchSystem } from '../system.js';
@@ -8,7 +9,8 @@ import { runFanoutRound, type FanoutRound, type FanoutTarget } from './fanout-ro
 /**
  * Scenarios 3 and 5: one stream at 50 deltas/s watched by 1,000 / 5,000 / 10,000 viewers on one API
  * process, and the same through vercel's resumable-stream (one server process, same Redis, same
- * viewers), alternating per size. Each round starts a fresh server process.
+ * viewers) and through the socket floor (`bench/floor/`: the least a Node relay can do), in turn per
+ * size. Each round starts a fresh server process.
  */
 export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
   const quick = sys.options.quick;
@@ -48,7 +50,24 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
     },
   };
 
-  const rounds: { genrelay: FanoutRound; peer: FanoutRound | string | undefined }[] = [];
+  let floorServer: Floor | undefined;
+  const floor: FanoutTarget = {
+    name: 'socket floor',
+    async prepare(label) {
+      floorServer = await startFloor(`fanout-${label}`, sys.options.profile.has('floor'));
+      return { host: floorServer.host, port: floorServer.port, serverPid: floorServer.proc.pid, otherPids: {} };
+    },
+    async startStream(directive) {
+      if (floorServer === undefined) throw new Error('floor not prepared');
+      return floorServer.start(directive);
+    },
+    async finish() {
+      await floorServer?.close();
+      floorServer = undefined;
+    },
+  };
+
+  const rounds: Rounds[] = [];
   try {
     for (const viewers of sizes) {
       const g = await runFanoutRound(genrelay, sys.clients, { ...plan, viewers });
@@ -59,18 +78,30 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
           return `failed: ${err instanceof Error ? err.message : String(err)}`;
         });
       }
-      rounds.push({ genrelay: g, peer: p });
+      const f = sys.options.floor ? await runFanoutRound(floor, sys.clients, { ...plan, viewers }) : undefined;
+      rounds.push({ genrelay: g, peer: p, floor: f });
     }
   } finally {
     await peer?.close();
+    await floorServer?.close();
   }
   return { name: 'fanout', rows: fanoutRows(rounds, Math.max(...sizes)), details: { plan, sizes, rounds } };
 }
 
-/** Table rows: per size latency, CPU and memory, with the peer as baseline and the targets. */
-function fanoutRows(rounds: readonly { genrelay: FanoutRound; peer: FanoutRound | string | undefined }[], largest: number): Row[] {
+/** One size's rounds: genrelay, the peer (or why it failed) and the floor, when they ran. */
+interface Rounds {
+  readonly genrelay: FanoutRound;
+  readonly peer: FanoutRound | string | undefined;
+  readonly floor: FanoutRound | undefined;
+}
+
+/**
+ * Table rows: per size latency, CPU and memory, with the peer as baseline and the targets; then the
+ * floor's figures in the genrelay column of rows of their own (it is a bound, not a competitor).
+ */
+function fanoutRows(rounds: readonly Rounds[], largest: number): Row[] {
   const rows: Row[] = [];
-  for (const { genrelay: g, peer } of rounds) {
+  for (const { genrelay: g, peer, floor: f } of rounds) {
     const p = typeof peer === 'object' ? peer : undefined;
     const scenario = `3/5 fan-out ${g.viewers} viewers`;
     const atLargest = g.viewers === largest;
@@ -102,6 +133,10 @@ function fanoutRows(rounds: readonly { genrelay: FanoutRound; peer: FanoutRound 
       scenario, metric: 'viewers connected / failed / cut early', genrelay: `${g.opened} / ${g.viewers - g.opened} / ${sumOf(g.closedEarly)}`,
       baseline: p ? `${p.opened} / ${p.viewers - p.opened} / ${sumOf(p.closedEarly)}` : baseline(undefined), target: null, met: null,
     });
+    if (f !== undefined) {
+      rows.push({ scenario, metric: 'socket floor: delivery p50 / p99 (ms)', genrelay: `${f.latency.p50} / ${f.latency.p99}`, baseline: null, target: null, met: null });
+      rows.push({ scenario, metric: 'socket floor: server CPU (% of a core)', genrelay: f.serverCpuPercent, baseline: null, target: null, met: null });
+    }
   }
   return rows;
 }
