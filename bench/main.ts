@@ -6,6 +6,7 @@ import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-
 import { redisVersion } from './redis-stats.js';
 import { formatTable, machineInfo, writeResults, type BenchResults } from './report.js';
 import type { Row, ScenarioResult } from './result.js';
+import { coalescing } from './scenarios/coalesce.js';
 import { fanout } from './scenarios/fanout.js';
 import { relayOverhead } from './scenarios/relay-overhead.js';
 import { timeToFirstToken } from './scenarios/ttft.js';
@@ -22,6 +23,7 @@ const scenarios: Record<ScenarioName, (sys: BenchSystem) => Promise<ScenarioResu
   ttft: timeToFirstToken,
   fanout,
   workers: workerScale,
+  coalesce: coalescing,
 };
 
 const notes = [

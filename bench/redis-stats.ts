@@ -28,6 +28,14 @@ export function totalCalls(calls: Readonly<Record<string, number>>): number {
   return total;
 }
 
+/**
+ * `total_reads_processed` from `INFO stats`: socket reads Redis served, from every client. A pipelined
+ * burst of commands is one read, so over a window this bounds the round trips clients made.
+ */
+export async function readsProcessed(redis: Redis): Promise<number> {
+  return Number(/^total_reads_processed:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? Number.NaN);
+}
+
 /** `redis_version` from `INFO server`. */
 export async function redisVersion(redis: Redis): Promise<string> {
   return /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? 'unknown';

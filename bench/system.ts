@@ -25,10 +25,13 @@ export interface BenchSystem {
   readonly keyPrefix: string;
   /** The current API process (fan-out restarts it per round). */
   readonly api: ApiProc;
+  /** The current worker process (the coalescing scenario restarts it with other settings). */
   readonly worker: Proc;
   readonly clients: ClientPool;
   /** Stops the API process and starts a fresh one (a clean memory baseline). */
   restartApi(label: string): Promise<ApiProc>;
+  /** Stops the worker and starts a fresh one with `env` added to its environment. */
+  restartWorker(label: string, env: Readonly<Record<string, string>>): Promise<Proc>;
 }
 
 /** Client processes: the machine has two cores, so two. */
@@ -61,11 +64,14 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
     return { proc, url, host: '127.0.0.1', port };
   };
   let api = await startApi('main');
-  const worker = startNode('worker', 'src/worker/main.ts', {
-    ...shared,
-    WORKER_CONCURRENCY: '1200',
-    SHUTDOWN_TIMEOUT_MS: '2000',
-  }, { profile: options.profile.has('worker'), nodeFlags: scriptNodeFlags('start:worker') });
+  const startWorker = (label: string, env: Readonly<Record<string, string>> = {}): Proc =>
+    startNode(label, 'src/worker/main.ts', {
+      ...shared,
+      WORKER_CONCURRENCY: '1200',
+      SHUTDOWN_TIMEOUT_MS: '2000',
+      ...env,
+    }, { profile: options.profile.has('worker'), nodeFlags: scriptNodeFlags('start:worker') });
+  let worker = startWorker('worker');
   const clients = startClientPool(CLIENT_PROCESSES);
 
   await runOneJob(api, worker);
@@ -79,8 +85,16 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
     get api() {
       return api;
     },
-    worker,
+    get worker() {
+      return worker;
+    },
     clients,
+    async restartWorker(label, env) {
+      await worker.stop();
+      worker = startWorker(`worker-${label}`, env);
+      await runOneJob(api, worker);
+      return worker;
+    },
     async restartApi(label) {
       await api.proc.stop();
       api = await startApi(label);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eventsPath, mapLimit, readRecordField, submitJob } from '../genrelay-http.js';
 import { startCpus } from '../proc-stats.js';
-import { commandCalls, diffCalls, totalCalls } from '../redis-stats.js';
+import { commandCalls, diffCalls, readsProcessed, totalCalls } from '../redis-stats.js';
 import type { Row, ScenarioResult } from '../result.js';
 import { missingOf, round, roundAll, rounded, summarize } from '../stats.js';
 import type { BenchSystem } from '../system.js';
@@ -38,9 +38,10 @@ export async function workerScale(sys: BenchSystem): Promise<ScenarioResult> {
     rows.push({ scenario, metric: 'worker CPU (% of a core)', genrelay: r.cpuPercent['worker'] ?? Number.NaN, baseline: null, target: null, met: null });
     rows.push({ scenario, metric: 'upstream deltas per published event', genrelay: r.upstreamDeltasPerPublishedEvent, baseline: null, target: null, met: null });
     rows.push({ scenario, metric: 'Redis commands per delivered token', genrelay: r.redisCommandsPerToken, baseline: null, target: null, met: null });
+    rows.push({ scenario, metric: 'EVALSHA calls per published event', genrelay: r.evalshaPerPublishedEvent, baseline: null, target: null, met: null });
     rows.push({
-      scenario, metric: 'EVALSHA round trips per published event', genrelay: r.evalshaPerPublishedEvent, baseline: null,
-      target: '≤ 1 per batch', met: r.evalshaPerPublishedEvent <= 1.01,
+      scenario, metric: 'Redis round trips (socket reads, all clients) per published event', genrelay: r.readsPerPublishedEvent, baseline: null,
+      target: '≤ 1 per batch', met: r.readsPerPublishedEvent <= 1,
     });
     rows.push({ scenario, metric: 'viewer delivery p50 / p99 (ms)', genrelay: `${r.latency.p50} / ${r.latency.p99}`, baseline: null, target: null, met: null });
   }
@@ -66,10 +67,12 @@ async function workerRound(sys: BenchSystem, n: number, windowS: number) {
   const tokens0 = await recordedTokens(sys, ids);
   const sim0 = await simDeltas(sys.sim.url, tag);
   const calls0 = await commandCalls(sys.redis);
+  const reads0 = await readsProcessed(sys.redis);
   const cpu = startCpus({ worker: sys.worker.pid, redis: sys.redisProc.pid, simulator: sys.sim.proc.pid, api: sys.api.proc.pid, clients: sys.clients.procs.map((p) => p.pid) });
   const t0 = wallClockMs();
   await sleep(windowS * 1000);
   const calls1 = await commandCalls(sys.redis);
+  const reads1 = await readsProcessed(sys.redis);
   const t1 = wallClockMs();
   const cpuPct = cpu.stop();
   const sim1 = await simDeltas(sys.sim.url, tag);
@@ -103,6 +106,8 @@ async function workerRound(sys: BenchSystem, n: number, windowS: number) {
     redisCommands: calls,
     redisCommandsPerToken: round(totalCalls(calls) / Math.max(1, delivered), 3),
     evalshaPerPublishedEvent: round((calls['evalsha'] ?? 0) / Math.max(1, published), 3),
+    // Includes every other client's reads (BullMQ, the API, the bench's own INFO calls): an upper bound.
+    readsPerPublishedEvent: round((reads1 - reads0) / Math.max(1, published), 3),
     upstreamDeltasPerPublishedEvent: round(recordedDeltas / Math.max(1, published), 3),
     latency: rounded(summarize(report.viewerLatencies, missing)),
     sampledViewers: sampled.length,
@@ -119,17 +124,17 @@ async function recordedTokens(sys: BenchSystem, ids: readonly string[]): Promise
   return values.reduce((s, v) => s + (Number(v) || 0), 0);
 }
 
-interface SimRecord {
+export interface SimRecord {
   readonly outcome: string;
   readonly deltasSent: number;
 }
 
-async function simRecords(simUrl: string, tag: string): Promise<SimRecord[]> {
+export async function simRecords(simUrl: string, tag: string): Promise<SimRecord[]> {
   const res = await fetch(`${simUrl}/_sim/requests?tag=${encodeURIComponent(tag)}`);
   return (await res.json()) as SimRecord[];
 }
 
 /** Σ text deltas the simulator wrote for `tag`. */
-async function simDeltas(simUrl: string, tag: string): Promise<number> {
+export async function simDeltas(simUrl: string, tag: string): Promise<number> {
   return (await simRecords(simUrl, tag)).reduce((s, r) => s + r.deltasSent, 0);
 }
