@@ -58,7 +58,10 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
   };
   const startApi = async (label: string): Promise<ApiProc> => {
     const port = await freePort();
-    const proc = startNode(`api-${label}`, 'src/api/main.ts', { ...shared, HOST: '127.0.0.1', PORT: String(port) }, { profile: options.profile.has('api') });
+    const proc = startNode(`api-${label}`, 'src/api/main.ts', { ...shared, HOST: '127.0.0.1', PORT: String(port) }, {
+      profile: options.profile.has('api'),
+      nodeFlags: scriptNodeFlags('start:api'),
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitFor('the API', () => answers(`${url}/healthz`), proc);
     return { proc, url, host: '127.0.0.1', port };
