@@ -43,7 +43,11 @@ describe('separate API and worker processes', () => {
     const snapshot = await duringStream;
     expect(snapshot?.['status']).toBe('running');
     expect(String(snapshot?.['text']).length).toBeLessThan(text.length);
-    const record = await getRecord(apiB.url, id);
+    // `viewers` is live: B's count drops once it notices the stream closed. Compare A and B after that.
+    const record = await eventually(async () => {
+      const r = await getRecord(apiB.url, id);
+      return r['viewers'] === 0 ? r : undefined;
+    }, 20_000, "B's viewer count to drop to 0");
     expect(record['status']).toBe('completed');
     expect(record['text']).toBe(text);
     expect(await getRecord(apiA.url, id)).toEqual(record);
