@@ -10,9 +10,13 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
-function findRedisServer(): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
-  for (const dir of dirs) {
+/** Where `redis-server` is looked for after PATH (Debian and source installs). */
+export const redisServerSearchDirs = ['/usr/bin', '/usr/sbin', '/usr/local/bin'] as const;
+
+/** Absolute path of the `redis-server` binary on PATH or in the usual dirs, or undefined. */
+export function findRedisServerBinary(): string | undefined {
+  const pathDirs = (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '');
+  for (const dir of [...pathDirs, ...redisServerSearchDirs]) {
     const candidate = join(dir, 'redis-server');
     try {
       accessSync(candidate, constants.X_OK);
@@ -37,7 +41,7 @@ export async function startLocalRedisIfMissing(url: string, isDefault: boolean, 
   } catch {
     // fall through: try to start one
   }
-  const binary = findRedisServer();
+  const binary = findRedisServerBinary();
   if (binary === undefined) return undefined;
   const port = new URL(url).port || '6379';
   const dir = mkdtempSync(join(tmpdir(), 'genrelay-redis-'));

@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findRedisServerBinary, redisServerSearchDirs } from '../../src/local-redis.js';
 import { freePort } from './free-port.js';
+
+export { findRedisServerBinary };
 
 /** Options of `startRedisServer`. */
 export interface RedisServerOptions {
@@ -41,24 +44,8 @@ export interface RedisServerHandle {
   restart(): Promise<void>;
 }
 
-const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin'];
 const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 10_000;
-
-/** Absolute path of the `redis-server` binary on PATH or in the usual dirs, or undefined. */
-export function findRedisServerBinary(): string | undefined {
-  const pathDirs = (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '');
-  for (const dir of [...pathDirs, ...SEARCH_DIRS]) {
-    const candidate = join(dir, 'redis-server');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /**
  * Spawns `redis-server` bound to 127.0.0.1 with `--save ""`, waits until it answers PING and returns
@@ -69,7 +56,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   const bin = findRedisServerBinary();
   if (bin === undefined) {
     throw new Error(
-      `redis-server not found on PATH or in ${SEARCH_DIRS.join(', ')}: install it (apt-get install -y redis-server)`,
+      `redis-server not found on PATH or in ${redisServerSearchDirs.join(', ')}: install it (apt-get install -y redis-server)`,
     );
   }
   let dir = opts.dir;
