@@ -1,29 +1,18 @@
-import Anthropic, { APIError } from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forEachStamp, startSimulator, wallClockMs, type Simulator } from '../src/simulator/index.js';
+import { APIError } from '@anthropic-ai/sdk';
+import { describe, expect, it } from 'vitest';
+import { forEachStamp, wallClockMs } from '../src/simulator/index.js';
+import { simRequest, useSimulatorClient } from './support/simulator-client.js';
 
-let sim: Simulator;
-let client: Anthropic;
-beforeAll(async () => {
-  sim = await startSimulator({ defaults: { ttft_ms: 5, tps: 1000 } });
-  client = new Anthropic({ apiKey: 'test', baseURL: sim.url, maxRetries: 0 });
-});
-afterAll(async () => {
-  await sim.close();
-});
+const ctx = useSimulatorClient();
 
-const ask = (directive: object, maxTokens = 1024) => ({
-  model: 'claude-sonnet-4-6',
-  max_tokens: maxTokens,
-  messages: [{ role: 'user' as const, content: `Say something. <<sim ${JSON.stringify(directive)}>>` }],
-});
+const ask = (directive: object, maxTokens = 1024) => simRequest(directive, { max_tokens: maxTokens });
 
 /** Streams one answer; each text delta with the wall-clock time it was read, plus the final usage. */
 async function stream(directive: object, maxTokens?: number) {
   const deltas: { text: string; readAt: number }[] = [];
   let outputTokens = -1;
   let stopReason: string | null = null;
-  const events = await client.messages.create({ ...ask(directive, maxTokens), stream: true });
+  const events = await ctx.client.messages.create({ ...ask(directive, maxTokens), stream: true });
   for await (const e of events) {
     if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') deltas.push({ text: e.delta.text, readAt: wallClockMs() });
     if (e.type === 'message_delta') {
@@ -74,9 +63,9 @@ describe('simulator benchmark fields', () => {
     expect(cut.deltas).toHaveLength(4);
     expect(cut.outputTokens).toBe(20);
     expect(cut.stopReason).toBe('max_tokens');
-    const whole = await client.messages.create(ask({ tokens: 3, tokens_per_delta: 4 }));
+    const whole = await ctx.client.messages.create(ask({ tokens: 3, tokens_per_delta: 4 }));
     expect(whole.usage.output_tokens).toBe(12);
-    const typo = await client.messages.create(ask({ tokens_per_delta: 0 })).catch((e: unknown) => e);
+    const typo = await ctx.client.messages.create(ask({ tokens_per_delta: 0 })).catch((e: unknown) => e);
     expect((typo as APIError).status).toBe(400);
   });
 });

@@ -1,24 +1,9 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator, type SimRequestRecord } from '../src/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { startSimulator, type SimRequestRecord } from '../src/simulator/index.js';
+import { SIM_MODEL, simRequest, useSimulatorClient } from './support/simulator-client.js';
 
-let sim: Simulator;
-let client: Anthropic;
-beforeAll(async () => {
-  sim = await startSimulator({ defaults: { ttft_ms: 5, tps: 1000 } });
-  client = new Anthropic({ apiKey: 'test', baseURL: sim.url, maxRetries: 0 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-
-const MODEL = 'claude-sonnet-4-6';
-const ask = (directive: object, extra: Record<string, unknown> = {}) => ({
-  model: MODEL,
-  max_tokens: 1024,
-  messages: [{ role: 'user' as const, content: `Say something. <<sim ${JSON.stringify(directive)}>>` }],
-  ...extra,
-});
+const ctx = useSimulatorClient();
 
 async function caught(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -33,7 +18,7 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
 async function drain(directive: object, signal?: AbortSignal): Promise<{ deltas: number; error: unknown }> {
   let deltas = 0;
   try {
-    const stream = await client.messages.create({ ...ask(directive), stream: true }, signal ? { signal } : {});
+    const stream = await ctx.client.messages.create({ ...simRequest(directive), stream: true }, signal ? { signal } : {});
     for await (const e of stream) if (e.type === 'content_block_delta') deltas++;
   } catch (error) {
     return { deltas, error };
@@ -42,7 +27,7 @@ async function drain(directive: object, signal?: AbortSignal): Promise<{ deltas:
 }
 
 async function recordsTagged(tag: string): Promise<SimRequestRecord[]> {
-  const res = await fetch(`${sim.url}/_sim/requests?tag=${encodeURIComponent(tag)}`);
+  const res = await fetch(`${ctx.sim.url}/_sim/requests?tag=${encodeURIComponent(tag)}`);
   expect(res.headers.get('content-type')).toBe('application/json');
   return (await res.json()) as SimRequestRecord[];
 }
@@ -60,7 +45,7 @@ describe('simulator faults: HTTP errors before the stream', () => {
   ] as const;
 
   it.each(cases)('%s surfaces as status %i, the right class and the real body', async (fault, status, cls, type) => {
-    const err = await caught(client.messages.create({ ...ask({ fault }), stream: true }));
+    const err = await caught(ctx.client.messages.create({ ...simRequest({ fault }), stream: true }));
     expect(err).toBeInstanceOf(cls);
     const apiErr = err as APIError;
     expect(apiErr.status).toBe(status);
@@ -75,47 +60,47 @@ describe('simulator faults: HTTP errors before the stream', () => {
   });
 
   it('maps 413 and 529 to the SDK classes made for them', async () => {
-    const tooLarge = await caught(client.messages.create(ask({ fault: 'http_413' })));
+    const tooLarge = await caught(ctx.client.messages.create(simRequest({ fault: 'http_413' })));
     expect((tooLarge as Error).name).toBe('ContentTooLargeError');
-    const overloaded = await caught(client.messages.create(ask({ fault: 'http_529' })));
+    const overloaded = await caught(ctx.client.messages.create(simRequest({ fault: 'http_529' })));
     expect((overloaded as Error).name).toBe('OverloadedError');
   });
 
   it('429 carries retry-after and the ratelimit headers; 529 carries retry-after when asked', async () => {
-    const err = (await caught(client.messages.create(ask({ fault: 'http_429', retry_after: 7 })))) as APIError;
+    const err = (await caught(ctx.client.messages.create(simRequest({ fault: 'http_429', retry_after: 7 })))) as APIError;
     expect(err.headers?.get('retry-after')).toBe('7');
     expect(err.headers?.get('anthropic-ratelimit-requests-limit')).toMatch(/^\d+$/);
     expect(err.headers?.get('anthropic-ratelimit-requests-remaining')).toBe('0');
     expect(Date.parse(err.headers?.get('anthropic-ratelimit-requests-reset') ?? '')).toBeGreaterThan(Date.now());
-    const overloaded = (await caught(client.messages.create(ask({ fault: 'http_529', retry_after: 3 })))) as APIError;
+    const overloaded = (await caught(ctx.client.messages.create(simRequest({ fault: 'http_529', retry_after: 3 })))) as APIError;
     expect(overloaded.headers?.get('retry-after')).toBe('3');
-    const plain = (await caught(client.messages.create(ask({ fault: 'http_529' })))) as APIError;
+    const plain = (await caught(ctx.client.messages.create(simRequest({ fault: 'http_529' })))) as APIError;
     expect(plain.headers?.get('retry-after')).toBeNull();
   });
 
   it('refuses a request without credentials with 401 authentication_error', async () => {
-    const keyless = new Anthropic({ apiKey: null, baseURL: sim.url, maxRetries: 0, defaultHeaders: { Authorization: null } });
-    const err = await caught(keyless.messages.create(ask({})));
+    const keyless = new Anthropic({ apiKey: null, baseURL: ctx.sim.url, maxRetries: 0, defaultHeaders: { Authorization: null } });
+    const err = await caught(keyless.messages.create(simRequest({})));
     expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
   });
 
   it('validates like the real API: missing max_tokens, empty messages, unknown model, unknown path', async () => {
-    const noMax = (await caught(client.messages.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming))) as APIError;
+    const noMax = (await caught(ctx.client.messages.create({ model: SIM_MODEL, messages: [{ role: 'user', content: 'x' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming))) as APIError;
     expect(noMax).toBeInstanceOf(Anthropic.BadRequestError);
     expect(noMax.error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' }, request_id: noMax.requestID });
-    const empty = (await caught(client.messages.create({ model: MODEL, max_tokens: 10, messages: [] }))) as APIError;
+    const empty = (await caught(ctx.client.messages.create({ model: SIM_MODEL, max_tokens: 10, messages: [] }))) as APIError;
     expect(empty).toBeInstanceOf(Anthropic.BadRequestError);
     expect(empty.type).toBe('invalid_request_error');
     expect(empty.apiMessage).toMatch(/^messages: /);
-    const model = (await caught(client.messages.create({ ...ask({}), model: 'gpt-4o' }))) as APIError;
+    const model = (await caught(ctx.client.messages.create({ ...simRequest({}), model: 'gpt-4o' }))) as APIError;
     expect(model).toBeInstanceOf(Anthropic.NotFoundError);
     expect(model.apiMessage).toBe('model: gpt-4o');
-    const path = await fetch(`${sim.url}/v1/nothing`, { method: 'POST', headers: { 'x-api-key': 'k' }, body: '{}' });
+    const path = await fetch(`${ctx.sim.url}/v1/nothing`, { method: 'POST', headers: { 'x-api-key': 'k' }, body: '{}' });
     expect(path.status).toBe(404);
     expect(path.headers.get('request-id')).toMatch(/^req_/);
     expect(await path.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
-    const typo = (await caught(client.messages.create(ask({ fault_afterr: 1 })))) as APIError;
+    const typo = (await caught(ctx.client.messages.create(simRequest({ fault_afterr: 1 })))) as APIError;
     expect(typo.status).toBe(400);
     expect(typo.apiMessage).toMatch(/sim directive/);
   });
@@ -128,7 +113,7 @@ describe('simulator faults: mid-stream', () => {
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).status).toBeUndefined();
     expect((error as APIError).type).toBe('overloaded_error');
-    const streamed = await caught(client.messages.stream(ask({ fault: 'error_event', error_type: 'api_error' })).finalMessage());
+    const streamed = await caught(ctx.client.messages.stream(simRequest({ fault: 'error_event', error_type: 'api_error' })).finalMessage());
     expect((streamed as APIError).type).toBe('api_error');
   });
 
@@ -136,7 +121,7 @@ describe('simulator faults: mid-stream', () => {
     const { deltas, error } = await drain({ tokens: 10, fault: 'drop', fault_after: 3, tag: 'drop' });
     expect(deltas).toBe(3);
     expect(error).toBeInstanceOf(Error);
-    expect(sim.requests.find((r) => r.tag === 'drop')).toMatchObject({ outcome: 'fault', fault: 'drop', deltasSent: 3 });
+    expect(ctx.sim.requests.find((r) => r.tag === 'drop')).toMatchObject({ outcome: 'fault', fault: 'drop', deltasSent: 3 });
     // All deltas due in the same tick as the drop: they must still reach the client before the socket dies.
     const burst = await drain({ tokens: 50, tps: 1e9, fault: 'drop', fault_after: 30 });
     expect(burst.deltas).toBe(30);
@@ -145,10 +130,10 @@ describe('simulator faults: mid-stream', () => {
 
   it('stall sends nothing after N deltas, not even pings, until the client aborts', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${sim.url}/v1/messages`, {
+    const res = await fetch(`${ctx.sim.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': 'test' },
-      body: JSON.stringify({ ...ask({ tokens: 10, fault: 'stall', fault_after: 2, ping_ms: 20, tag: 'stall' }), stream: true }),
+      body: JSON.stringify({ ...simRequest({ tokens: 10, fault: 'stall', fault_after: 2, ping_ms: 20, tag: 'stall' }), stream: true }),
       signal: controller.signal,
     });
     setTimeout(() => controller.abort(), 300);
@@ -170,17 +155,17 @@ describe('simulator faults: mid-stream', () => {
   it('an SDK abort mid-stream is recorded as client_closed', async () => {
     const controller = new AbortController();
     const run = drain({ tokens: 1000, tps: 20, tag: 'abort' }, controller.signal);
-    await expect.poll(() => sim.requests.find((r) => r.tag === 'abort')?.deltasSent ?? 0).toBeGreaterThan(0);
+    await expect.poll(() => ctx.sim.requests.find((r) => r.tag === 'abort')?.deltasSent ?? 0).toBeGreaterThan(0);
     controller.abort();
     await run;
-    await expect.poll(() => sim.requests.find((r) => r.tag === 'abort')?.outcome).toBe('client_closed');
+    await expect.poll(() => ctx.sim.requests.find((r) => r.tag === 'abort')?.outcome).toBe('client_closed');
   });
 
   it('fault_times: 1 fails the first identical request with 529 and lets the retry through', async () => {
-    const params = ask({ text: 'second time lucky', fault: 'http_529', fault_times: 1, tag: 'times' });
-    const first = await caught(client.messages.create(params));
+    const params = simRequest({ text: 'second time lucky', fault: 'http_529', fault_times: 1, tag: 'times' });
+    const first = await caught(ctx.client.messages.create(params));
     expect((first as APIError).status).toBe(529);
-    const second = await client.messages.create(params);
+    const second = await ctx.client.messages.create(params);
     expect(second.content).toEqual([{ type: 'text', text: 'second time lucky' }]);
     const records = await recordsTagged('times');
     expect(records.map((r) => [r.n, r.outcome, r.status])).toEqual([[1, 'fault', 529], [2, 'completed', 200]]);
@@ -193,7 +178,7 @@ describe('simulator lifecycle', () => {
   it('POST /_sim/reset clears records and fault_times counters', async () => {
     const own = await startSimulator({ defaults: { ttft_ms: 1 } });
     const ownClient = new Anthropic({ apiKey: 'test', baseURL: own.url, maxRetries: 0 });
-    const params = ask({ fault: 'http_500', fault_times: 1, key: 'k1' });
+    const params = simRequest({ fault: 'http_500', fault_times: 1, key: 'k1' });
     await caught(ownClient.messages.create(params));
     await ownClient.messages.create(params);
     expect(own.requests).toHaveLength(2);
@@ -206,7 +191,7 @@ describe('simulator lifecycle', () => {
   it('close() ends open stalled streams and is idempotent', async () => {
     const own = await startSimulator();
     const ownClient = new Anthropic({ apiKey: 'test', baseURL: own.url, maxRetries: 0 });
-    const stream = await ownClient.messages.create({ ...ask({ fault: 'stall', fault_after: 0 }), stream: true });
+    const stream = await ownClient.messages.create({ ...simRequest({ fault: 'stall', fault_after: 0 }), stream: true });
     const reading = (async () => {
       for await (const _ of stream) void _;
     })().then(() => 'ended', () => 'threw');

@@ -1,25 +1,8 @@
 import { request as httpRequest } from 'node:http';
-import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { SIM_MODEL, simRequest, useSimulatorClient } from './support/simulator-client.js';
 
-let sim: Simulator;
-let client: Anthropic;
-beforeAll(async () => {
-  sim = await startSimulator({ defaults: { ttft_ms: 5, tps: 1000 } });
-  client = new Anthropic({ apiKey: 'test', baseURL: sim.url, maxRetries: 0 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-
-const MODEL = 'claude-sonnet-4-6';
-const ask = (directive: object, extra: Record<string, unknown> = {}) => ({
-  model: MODEL,
-  max_tokens: 1024,
-  messages: [{ role: 'user' as const, content: `Say something. <<sim ${JSON.stringify(directive)}>>` }],
-  ...extra,
-});
+const ctx = useSimulatorClient();
 
 interface Frame { event: string | undefined; data: { type: string; [k: string]: unknown }; raw: string }
 
@@ -34,10 +17,10 @@ function parseFrames(body: string): Frame[] {
 }
 
 async function rawStream(directive: object, extra: Record<string, unknown> = {}) {
-  const res = await fetch(`${sim.url}/v1/messages`, {
+  const res = await fetch(`${ctx.sim.url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': 'test', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ ...ask(directive, extra), stream: true }),
+    body: JSON.stringify({ ...simRequest(directive, extra), stream: true }),
   });
   return { res, frames: parseFrames(await res.text()) };
 }
@@ -61,7 +44,7 @@ describe('simulator wire format: raw SSE', () => {
       type: 'message',
       role: 'assistant',
       content: [],
-      model: MODEL,
+      model: SIM_MODEL,
       stop_reason: null,
       stop_sequence: null,
       usage: { input_tokens: expect.any(Number), output_tokens: 1 },
@@ -82,7 +65,7 @@ describe('simulator wire format: raw SSE', () => {
     });
     expect(frames.at(-1)?.data).toEqual({ type: 'message_stop' });
 
-    const record = sim.requests.find((r) => r.tag === 'raw-order');
+    const record = ctx.sim.requests.find((r) => r.tag === 'raw-order');
     expect(record).toMatchObject({ outcome: 'completed', deltasSent: 3, n: 1, id: res.headers.get('request-id') });
   });
 
@@ -108,7 +91,7 @@ describe('simulator wire format: raw SSE', () => {
 
 describe('simulator wire format: through the real SDK', () => {
   it('messages.stream() → finalMessage() carries the directive text', async () => {
-    const stream = client.messages.stream(ask({ text: 'The quick brown fox.' }));
+    const stream = ctx.client.messages.stream(simRequest({ text: 'The quick brown fox.' }));
     let seen = '';
     stream.on('text', (delta) => (seen += delta));
     const message = await stream.finalMessage();
@@ -120,7 +103,7 @@ describe('simulator wire format: through the real SDK', () => {
   });
 
   it('messages.create({stream: true}) yields the events in order', async () => {
-    const events = await client.messages.create({ ...ask({ text: 'one two three' }), stream: true });
+    const events = await ctx.client.messages.create({ ...simRequest({ text: 'one two three' }), stream: true });
     const types: string[] = [];
     let text = '';
     for await (const event of events) {
@@ -135,12 +118,12 @@ describe('simulator wire format: through the real SDK', () => {
   });
 
   it('non-streaming messages.create returns the complete Message', async () => {
-    const { data: message, response } = await client.messages.create(ask({ text: 'Plain answer.' })).withResponse();
+    const { data: message, response } = await ctx.client.messages.create(simRequest({ text: 'Plain answer.' })).withResponse();
     expect(response.headers.get('request-id')).toMatch(/^req_/);
     expect(message).toMatchObject({
       type: 'message',
       role: 'assistant',
-      model: MODEL,
+      model: SIM_MODEL,
       content: [{ type: 'text', text: 'Plain answer.' }],
       stop_reason: 'end_turn',
       stop_sequence: null,
@@ -150,9 +133,9 @@ describe('simulator wire format: through the real SDK', () => {
   });
 
   it('stops at max_tokens with output_tokens == max_tokens, streaming and not', async () => {
-    const params = ask({ text: 'a b c d e f g h' }, { max_tokens: 5 });
-    const streamed = await client.messages.stream(params).finalMessage();
-    const plain = await client.messages.create(params);
+    const params = simRequest({ text: 'a b c d e f g h' }, { max_tokens: 5 });
+    const streamed = await ctx.client.messages.stream(params).finalMessage();
+    const plain = await ctx.client.messages.create(params);
     for (const m of [streamed, plain]) {
       expect(m.stop_reason).toBe('max_tokens');
       expect(m.usage.output_tokens).toBe(5);
@@ -161,9 +144,9 @@ describe('simulator wire format: through the real SDK', () => {
   });
 
   it('stops before a stop sequence and names it', async () => {
-    const params = ask({ text: 'alpha beta STOP gamma' }, { stop_sequences: ['never', 'STOP'] });
-    const streamed = await client.messages.stream(params).finalMessage();
-    const plain = await client.messages.create(params);
+    const params = simRequest({ text: 'alpha beta STOP gamma' }, { stop_sequences: ['never', 'STOP'] });
+    const streamed = await ctx.client.messages.stream(params).finalMessage();
+    const plain = await ctx.client.messages.create(params);
     for (const m of [streamed, plain]) {
       expect(m.stop_reason).toBe('stop_sequence');
       expect(m.stop_sequence).toBe('STOP');
@@ -172,8 +155,8 @@ describe('simulator wire format: through the real SDK', () => {
   });
 
   it('emits a thinking block (deltas, signature) at index 0 before the text block at index 1', async () => {
-    const params = ask({ text: 'Answer.' }, { thinking: { type: 'enabled', budget_tokens: 1024 }, max_tokens: 2048 });
-    const events = await client.messages.create({ ...params, stream: true });
+    const params = simRequest({ text: 'Answer.' }, { thinking: { type: 'enabled', budget_tokens: 1024 }, max_tokens: 2048 });
+    const events = await ctx.client.messages.create({ ...params, stream: true });
     const trace: string[] = [];
     for await (const e of events) {
       if (e.type === 'content_block_start') trace.push(`start:${e.index}:${e.content_block.type}`);
@@ -183,7 +166,7 @@ describe('simulator wire format: through the real SDK', () => {
     expect(trace.join(' ')).toMatch(
       /^start:0:thinking (delta:0:thinking_delta )+delta:0:signature_delta stop:0 start:1:text delta:1:text_delta stop:1$/,
     );
-    const message = await client.messages.stream(params).finalMessage();
+    const message = await ctx.client.messages.stream(params).finalMessage();
     expect(message.content.map((b) => b.type)).toEqual(['thinking', 'text']);
     const thinking = message.content[0];
     expect(thinking?.type === 'thinking' && thinking.thinking.length > 0 && thinking.signature.length > 0).toBe(true);
@@ -192,12 +175,12 @@ describe('simulator wire format: through the real SDK', () => {
 
   it('split_utf8 frames cut inside characters arrive intact through the SDK', async () => {
     const text = 'héllo 🌍 世界 👩‍👩‍👧 done';
-    const message = await client.messages.stream(ask({ text, chunk: 1, split_utf8: true })).finalMessage();
+    const message = await ctx.client.messages.stream(simRequest({ text, chunk: 1, split_utf8: true })).finalMessage();
     expect(message.content).toEqual([{ type: 'text', text }]);
     expect(message.usage.output_tokens).toBe([...text].length);
 
     // Prove the fault is real: some read of the raw body ends inside a multi-byte character.
-    const chunks = await rawChunks(JSON.stringify({ ...ask({ text, chunk: 1, split_utf8: true }), stream: true }));
+    const chunks = await rawChunks(JSON.stringify({ ...simRequest({ text, chunk: 1, split_utf8: true }), stream: true }));
     expect(chunks.some((c) => endsMidCharacter(c))).toBe(true);
     expect(Buffer.concat(chunks).toString('utf8')).toContain('"text":"🌍"');
   });
@@ -205,7 +188,7 @@ describe('simulator wire format: through the real SDK', () => {
 
 function rawChunks(body: string): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const url = new URL('/v1/messages', sim.url);
+    const url = new URL('/v1/messages', ctx.sim.url);
     const req = httpRequest(url, { method: 'POST', headers: { 'x-api-key': 'test', 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
