@@ -7,7 +7,7 @@ import { missingOf, round, roundAll, rounded, summarize } from '../stats.js';
 import type { BenchSystem } from '../system.js';
 import { pollUntil, sleep, wallClockMs } from '../timing.js';
 import { cancelAndSettle } from './jobs.js';
-import { simDeltas, simRecords } from './worker-scale.js';
+import { countStreaming, simDeltas } from './worker-scale.js';
 
 /** The window measured against the default (0: self-clocked batching only). */
 const WINDOW_MS = 20;
@@ -53,8 +53,7 @@ async function coalesceRound(sys: BenchSystem, windowMs: number, jobs: number, w
   const ids = await mapLimit(Array.from({ length: jobs }), 50, () =>
     submitJob(sys.api.url, { tokens: deltas, tps: DELTAS_PER_S, ttft_ms: 20, stamp: true, tag }, deltas + 10));
   await sys.clients.open(sys.api.host, sys.api.port, ids.map((id) => ({ path: eventsPath(id), sampled: true })));
-  const streaming = async () => (await simRecords(sys.sim.url, tag)).filter((r) => r.outcome === 'in_progress' && r.deltasSent > 0).length;
-  await pollUntil(async () => (await streaming()) >= jobs, 60_000, 250);
+  await pollUntil(async () => (await countStreaming(sys.sim.url, tag)) >= jobs, 60_000, 250);
   await sleep(1500);
 
   const sim0 = await simDeltas(sys.sim.url, tag);

@@ -58,7 +58,7 @@ async function workerRound(sys: BenchSystem, n: number, windowS: number) {
   const sampled = ids.slice(0, Math.min(n, 100));
   await sys.clients.open(sys.api.host, sys.api.port, sampled.map((id) => ({ path: eventsPath(id), sampled: true })));
 
-  const streaming = async () => (await simRecords(sys.sim.url, tag)).filter((r) => r.outcome === 'in_progress' && r.deltasSent > 0).length;
+  const streaming = () => countStreaming(sys.sim.url, tag);
   const rampStart = wallClockMs();
   await pollUntil(async () => (await streaming()) >= n, 60_000, 500);
   const rampMs = wallClockMs() - rampStart;
@@ -124,14 +124,19 @@ async function recordedTokens(sys: BenchSystem, ids: readonly string[]): Promise
   return values.reduce((s, v) => s + (Number(v) || 0), 0);
 }
 
-export interface SimRecord {
+interface SimRecord {
   readonly outcome: string;
   readonly deltasSent: number;
 }
 
-export async function simRecords(simUrl: string, tag: string): Promise<SimRecord[]> {
+async function simRecords(simUrl: string, tag: string): Promise<SimRecord[]> {
   const res = await fetch(`${simUrl}/_sim/requests?tag=${encodeURIComponent(tag)}`);
   return (await res.json()) as SimRecord[];
+}
+
+/** Requests tagged `tag` that the simulator is streaming right now (at least one delta written). */
+export async function countStreaming(simUrl: string, tag: string): Promise<number> {
+  return (await simRecords(simUrl, tag)).filter((r) => r.outcome === 'in_progress' && r.deltasSent > 0).length;
 }
 
 /** Σ text deltas the simulator wrote for `tag`. */
