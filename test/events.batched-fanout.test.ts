@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newJobId } from '../src/shared/ids.js';
 import { createJobStore, type JobStore } from '../src/shared/job-store.js';
 import { checkContiguous, readSse, viewerText, type SseEvent } from './support/sse.js';
+import { startJob } from './support/store.js';
 import { eventually, startSystem, type TestSystem } from './support/system.js';
 
 // Events published back to back reach the API in one socket read and are fanned out as one batch;
@@ -18,14 +18,12 @@ describe('batched fan-out', () => {
   });
 
   it('delivers bursts to live viewers at different cursors without gaps or repeats', async () => {
-    const id = newJobId();
-    await store.create({ id, model: 'm', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h' });
-    const started = await store.start(id, 'w');
-    if (started.kind !== 'started') throw new Error('not started');
+    const started = await startJob(store);
+    const { id } = started;
     const burst = async (from: number, n: number) => {
       const pieces = Array.from({ length: n }, (_, i) => `<${from + i}>`);
       // One script call publishes n events back to back.
-      await store.append(id, started.attempt, {
+      await store.append(id, started.next(), {
         text: pieces.join(''),
         events: pieces.map((p) => ({ type: 'delta' as const, data: JSON.stringify({ text: p }) })),
         fields: {},
@@ -39,7 +37,7 @@ describe('batched fan-out', () => {
     );
     await eventually(async () => (seen.every((s) => s.length > 0) ? true : undefined), 10_000, 'viewers attached');
     for (let round = 0; round < 20; round += 1) expected += await burst(3 + round * 7, 7);
-    await store.finish(id, { status: 'completed', attempt: started.attempt });
+    await store.finish(id, { status: 'completed', write: started.next() });
     const [fromStart, fromThree, fromFour] = await Promise.all(views);
     checkContiguous(fromStart?.events ?? []);
     checkContiguous(fromThree?.events ?? [], 4);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore, type JobStore } from '../src/shared/job-store.js';
-import { newJobId } from '../src/shared/ids.js';
 import { checkContiguous, readSse, viewerText, type SseEvent } from './support/sse.js';
+import { startJob } from './support/store.js';
 import { eventually, startSystem, type TestSystem } from './support/system.js';
 
 // The API's one subscriber connection is killed while a viewer watches; what was published while it
@@ -28,24 +28,22 @@ describe('shared subscriber reconnect', () => {
   const delta = (text: string) => ({ type: 'delta' as const, data: JSON.stringify({ text }) });
 
   it('viewers get everything published while the connection was down, done included', async () => {
-    const id = newJobId();
-    await store.create({ id, model: 'm', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h' });
-    const started = await store.start(id, 'test-worker');
-    if (started.kind !== 'started') throw new Error('not started');
-    await store.append(id, started.attempt, { text: 'a', events: [delta('a')], fields: {} });
+    const started = await startJob(store, 'test-worker');
+    const { id } = started;
+    await store.append(id, started.next(), { text: 'a', events: [delta('a')], fields: {} });
 
     const seen: SseEvent[] = [];
     const viewers = [0, 1].map(() => readSse(`${sys.url}/v1/jobs/${id}/events`, { onEvent: (e) => seen.push(e) }));
     await eventually(async () => (seen.length >= 6 ? true : undefined), 10_000, 'both viewers replayed');
-    await store.append(id, started.attempt, { text: 'b', events: [delta('b')], fields: {} });
+    await store.append(id, started.next(), { text: 'b', events: [delta('b')], fields: {} });
     await eventually(async () => (seen.length >= 8 ? true : undefined), 10_000, 'live event');
 
     const [subscriberId] = await subscriberIds();
     expect(subscriberId).toBeTruthy();
     await sys.redis.client('KILL', 'ID', String(subscriberId));
     // ioredis waits at least 100 ms before reconnecting: these land while nobody is subscribed.
-    await store.append(id, started.attempt, { text: 'cd', events: [delta('c'), delta('d')], fields: {} });
-    await store.finish(id, { status: 'completed', attempt: started.attempt });
+    await store.append(id, started.next(), { text: 'cd', events: [delta('c'), delta('d')], fields: {} });
+    await store.finish(id, { status: 'completed', write: started.next() });
 
     for (const view of await Promise.all(viewers)) {
       checkContiguous(view.events);

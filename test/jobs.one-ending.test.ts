@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminal, type TerminalStatus } from '../src/shared/events.js';
-import { newJobId } from '../src/shared/ids.js';
 import { createJobStore, type JobStore } from '../src/shared/job-store.js';
 import { readSse } from './support/sse.js';
+import { startAttempt, startJob } from './support/store.js';
 import { getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // Completion, failure, cancel and timeout race; one compare-and-set decides, once, and nothing is
@@ -59,20 +59,18 @@ describe('one ending', () => {
 
   it('concurrent finishes of every kind from many clients: exactly one wins', async () => {
     for (let trial = 0; trial < 20; trial += 1) {
-      const id = newJobId();
-      await store.create({ id, model: 'm', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h' });
-      const started = await store.start(id, 'w');
-      if (started.kind !== 'started') throw new Error('not started');
+      const started = await startJob(store);
+      const { id } = started;
       const statuses: TerminalStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
       const results = await Promise.all(
         statuses.flatMap((status) => [
-          store.finish(id, { status, attempt: started.attempt }),
+          store.finish(id, { status, write: started.next() }),
           store.finish(id, { status }),
         ]),
       );
       expect(results.filter((r) => r === 'ok')).toHaveLength(1);
       expect(results.filter((r) => r === 'ended')).toHaveLength(7);
-      const append = await store.append(id, started.attempt, {
+      const append = await store.append(id, started.next(), {
         text: 'late',
         events: [{ type: 'delta', data: '{"text":"late"}' }],
         fields: {},
@@ -86,14 +84,12 @@ describe('one ending', () => {
   });
 
   it('a stale attempt cannot finish the job once a newer attempt started', async () => {
-    const id = newJobId();
-    await store.create({ id, model: 'm', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h' });
-    const first = await store.start(id, 'w1');
-    const second = await store.start(id, 'w2');
-    if (first.kind !== 'started' || second.kind !== 'started') throw new Error('not started');
-    expect(await store.finish(id, { status: 'completed', attempt: first.attempt })).toBe('fenced');
-    expect(await store.requeue(id, first.attempt, 'stale')).toBe('fenced');
+    const first = await startJob(store, 'w1');
+    const { id } = first;
+    const second = await startAttempt(store, id, 'w2');
+    expect(await store.finish(id, { status: 'completed', write: first.next() })).toBe('fenced');
+    expect(await store.requeue(id, first.next(), 'stale')).toBe('fenced');
     expect((await store.read(id))?.hash['status']).toBe('running');
-    expect(await store.finish(id, { status: 'completed', attempt: second.attempt })).toBe('ok');
+    expect(await store.finish(id, { status: 'completed', write: second.next() })).toBe('ok');
   });
 });

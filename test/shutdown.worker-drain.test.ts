@@ -93,7 +93,7 @@ describe('worker shutdown', () => {
   });
 
   // Two process start-ups and two ~12 s attempts: more than the default 60 s on a busy machine.
-  it('hands back: a job still running after SHUTDOWN_TIMEOUT_MS continues on another worker as attempt 2', async () => {
+  it('hands back: a job still running after SHUTDOWN_TIMEOUT_MS continues on another worker without using up an attempt', async () => {
     const env = clusterEnv('handback');
     const [a, w1] = await Promise.all([api(env), worker({ ...env, SHUTDOWN_TIMEOUT_MS: '300' })]);
     // About 12 s of streaming: far longer than W1's drain, and than starting W2 on a busy machine.
@@ -113,7 +113,8 @@ describe('worker shutdown', () => {
     const view = await viewing;
     expect(view.endedByServer).toBe(true);
     const record = await recordWhen(a.url, id, 'job ended', (r) => !['queued', 'running'].includes(String(r['status'])), 40_000);
-    expect(record).toMatchObject({ status: 'completed', attempt: 2, text, partial: false, error: null });
+    // The hand-back did not count: still attempt 1 of JOB_ATTEMPTS.
+    expect(record).toMatchObject({ status: 'completed', attempt: 1, text, partial: false, error: null });
     expect(pidOf(record)).toBe(String(w2.pid));
 
     checkContiguous(view.events);
@@ -123,13 +124,41 @@ describe('worker shutdown', () => {
     expect(JSON.parse(view.events.at(-1)?.data ?? '{}')).toMatchObject({ status: 'completed' });
     const resets = view.events.filter((e) => e.event === 'reset');
     expect(resets).toHaveLength(1);
-    expect(JSON.parse(resets[0]?.data ?? '{}')).toMatchObject({ attempt: 2 });
+    expect(JSON.parse(resets[0]?.data ?? '{}')).toMatchObject({ attempt: 1, reason: expect.stringMatching(/shut down/) });
     // The first attempt's text came before the reset, the whole of the second after it.
     const resetAt = types.indexOf('reset');
     expect(types.slice(0, resetAt)).toContain('delta');
     expect(viewerText(view.events)).toBe(text);
     expect(viewerText(view.events)).toBe(record['text']);
     expect(requestsTagged('handback')).toHaveLength(2);
+  }, 90_000);
+
+  it('a hand-back does not use up an attempt: with JOB_ATTEMPTS=2, a rolling restart plus one dropped stream still completes', async () => {
+    const env = { ...clusterEnv('handback-attempts'), JOB_ATTEMPTS: '2' };
+    const [a, w1] = await Promise.all([api(env), worker({ ...env, SHUTDOWN_TIMEOUT_MS: '300' })]);
+    const text = words(60, 'r');
+    // The stream drops after 40 deltas (2 s) on the first two requests: W1's, handed back before it
+    // gets there, and W2's, which drops. The third request streams it all.
+    const { json } = await submitJob(a.url, {
+      max_tokens: 1000,
+      messages: [{ role: 'user', content: simPrompt({ text, tps: 20, tag: 'handback-attempts', fault: 'drop', fault_after: 40, fault_times: 2 }) }],
+    });
+    const id = String(json['id']);
+    await recordWhen(a.url, id, 'job streaming on W1', (r) => pidOf(r) === String(w1.pid) && String(r['text']).length > 0);
+    // W1 hands the job back 300 ms after the signal, well before its stream would drop; W2 starts after.
+    expect(await w1.stop('SIGTERM', 15_000)).toBe(0);
+    expect(await getRecord(a.url, id)).toMatchObject({ status: 'queued', attempt: 1 });
+    const w2 = await worker(env);
+    const record = await recordWhen(a.url, id, 'job ended', (r) => !['queued', 'running'].includes(String(r['status'])), 40_000);
+    expect(record).toMatchObject({ status: 'completed', attempt: 2, text, error: null });
+    expect(pidOf(record)).toBe(String(w2.pid));
+    const requests = requestsTagged('handback-attempts');
+    expect(requests.map((r) => r.outcome)).toEqual(['client_closed', 'fault', 'completed']);
+    const view = await readSse(`${a.url}/v1/jobs/${id}/events`);
+    checkContiguous(view.events);
+    const lifecycle = view.events.filter((e) => e.event === 'status' || e.event === 'reset').map((e) => `${e.event}:${String((JSON.parse(e.data) as { status?: string }).status ?? '')}:${String((JSON.parse(e.data) as { attempt: number }).attempt)}`);
+    expect(lifecycle).toEqual(['status:queued:0', 'status:running:1', 'status:queued:1', 'reset::1', 'status:running:1', 'status:queued:1', 'reset::2', 'status:running:2']);
+    expect(viewerText(view.events)).toBe(text);
   }, 90_000);
 
   it('a second signal exits at once with code 1, without waiting for the drain', async () => {

@@ -1,91 +1,157 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newJobId } from '../src/shared/ids.js';
 import { createJobStore, type JobStore } from '../src/shared/job-store.js';
-import { createEventWriter } from '../src/worker/event-writer.js';
+import { createEventWriter, type WriterStop } from '../src/worker/event-writer.js';
+import { StoreUnavailableError } from '../src/worker/store-retry.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
+import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+import { startAttempt, startJob, type StartedJob } from './support/store.js';
+
+const writerFor = (store: JobStore, job: StartedJob, onStop: (why: WriterStop, err?: unknown) => void = () => {}, windowMs = 0) =>
+  createEventWriter({ store, jobId: job.id, writes: job.writes, onStop, retryBudgetMs: 30_000, windowMs });
 
 describe('the self-clocking event writer', () => {
   let redis: Redis;
   let store: JobStore;
   beforeAll(() => {
     redis = new Redis(redisUrl());
-    store = createJobStore(redis, { keyPrefix: uniquePrefix('writer'), resultTtlS: 600, maxDurationMs: 60_000 });
+    store = createJobStore(redis, { keyPrefix: uniquePrefix('writer'), resultTtlS: 600 });
   });
   afterAll(async () => {
     await redis.quit();
   });
 
-  const startedJob = async () => {
-    const id = newJobId();
-    await store.create({ id, model: 'm', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h' });
-    const started = await store.start(id, 'w');
-    if (started.kind !== 'started') throw new Error('not started');
-    return { id, attempt: started.attempt };
-  };
-
   it('writes the first piece at once and coalesces what arrives while a write is in flight', async () => {
-    const { id, attempt } = await startedJob();
-    const writer = createEventWriter(store, id, attempt, () => {
+    const job = await startJob(store);
+    const writer = writerFor(store, job, () => {
       throw new Error('refused');
     });
     const pieces = Array.from({ length: 100 }, (_, i) => `p${i} `);
     for (const p of pieces) writer.text(p);
     writer.fields({ output_tokens: 100 });
     expect(await writer.flush()).toBe('ok');
-    const deltas = (await store.readEvents(id, 0, 1000)).filter((e) => e.type === 'delta');
+    const deltas = (await store.readEvents(job.id, 0, 1000)).filter((e) => e.type === 'delta');
     // One write for the first piece, one for the 99 that queued up behind it.
     expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text)).toEqual([pieces[0], pieces.slice(1).join('')]);
-    const stored = await store.read(id);
+    const stored = await store.read(job.id);
     expect(stored?.text).toBe(pieces.join(''));
     expect(stored?.hash['output_tokens']).toBe('100');
   });
 
   it('with a coalescing window, holds an idle stream\'s first piece so the next ones join it', async () => {
-    const { id, attempt } = await startedJob();
-    const writer = createEventWriter(store, id, attempt, () => {}, 30);
+    const job = await startJob(store);
+    const writer = writerFor(store, job, () => {}, 30);
     writer.text('a');
     await new Promise((r) => setTimeout(r, 5));
     writer.text('b');
     writer.text('c');
     expect(await writer.flush()).toBe('ok');
-    const deltas = (await store.readEvents(id, 0, 100)).filter((e) => e.type === 'delta');
+    const deltas = (await store.readEvents(job.id, 0, 100)).filter((e) => e.type === 'delta');
     expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text)).toEqual(['abc']);
   });
 
   it('keeps thinking and text apart and in order', async () => {
-    const { id, attempt } = await startedJob();
-    const writer = createEventWriter(store, id, attempt, () => {});
+    const job = await startJob(store);
+    const writer = writerFor(store, job);
     writer.thinking('hmm');
     writer.thinking(' let me see');
     writer.text('Answer');
     writer.text(' here');
     await writer.flush();
-    const events = (await store.readEvents(id, 2, 100)).map((e) => [e.type, (JSON.parse(e.data) as { text: string }).text]);
+    const events = (await store.readEvents(job.id, 2, 100)).map((e) => [e.type, (JSON.parse(e.data) as { text: string }).text]);
     expect(events).toEqual([
       ['thinking', 'hmm'],
       ['thinking', ' let me see'],
       ['delta', 'Answer here'],
     ]);
-    expect((await store.read(id))?.text).toBe('Answer here');
+    expect((await store.read(job.id))?.text).toBe('Answer here');
   });
 
   it('stops after a newer attempt took the job: refused once, nothing more appended', async () => {
-    const { id, attempt } = await startedJob();
+    const job = await startJob(store);
     const refusals: string[] = [];
-    const writer = createEventWriter(store, id, attempt, (o) => refusals.push(o));
+    const writer = writerFor(store, job, (o) => refusals.push(o));
     writer.text('old ');
     await writer.flush();
     // Another worker presumed this one dead and started attempt 2.
-    const second = await store.start(id, 'w2');
-    expect(second).toMatchObject({ kind: 'started', attempt: attempt + 1 });
-    const before = (await store.readEvents(id, 0, 100)).length;
+    const second = await startAttempt(store, job.id, 'w2');
+    expect(second).toMatchObject({ attempt: job.attempt + 1, fence: job.fence + 1 });
+    const before = (await store.readEvents(job.id, 0, 100)).length;
     writer.text('stale');
     expect(await writer.flush()).toBe('fenced');
     writer.text('more stale');
     expect(await writer.flush()).toBe('fenced');
     expect(refusals).toEqual(['fenced']);
-    expect(await store.readEvents(id, 0, 100)).toHaveLength(before);
-    expect((await store.read(id))?.text).toBe('');
+    expect(await store.readEvents(job.id, 0, 100)).toHaveLength(before);
+    expect((await store.read(job.id))?.text).toBe('');
+  });
+});
+
+// Redis refusing writes (OOM under noeviction, made with CONFIG SET maxmemory on a private server):
+// a batch the writer took is sent again until Redis takes it, never dropped; past the budget the
+// writer stops and says so.
+describe('the event writer when Redis refuses its writes', () => {
+  let server: RedisServerHandle;
+  let redis: Redis;
+  let admin: Redis;
+  let store: JobStore;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    admin = new Redis(server.url);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    store = createJobStore(redis, { keyPrefix: uniquePrefix('writer-oom'), resultTtlS: 600 });
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await admin.quit();
+    await server.stop();
+  });
+  const refuseWrites = () => admin.config('SET', 'maxmemory', '1');
+  const takeWrites = () => admin.config('SET', 'maxmemory', '0');
+
+  it('a refused batch is written once Redis takes writes again: no hole in the text, no event twice', async () => {
+    const job = await startJob(store);
+    const writer = writerFor(store, job);
+    writer.text('before ');
+    expect(await writer.flush()).toBe('ok');
+    await refuseWrites();
+    // The first of these is taken as a batch at once and refused; the rest queue up behind it.
+    const pieces = Array.from({ length: 20 }, (_, i) => `w${i} `);
+    for (const p of pieces) writer.text(p);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await store.read(job.id))?.text).toBe('before ');
+    await takeWrites();
+    expect(await writer.flush()).toBe('ok');
+    const text = `before ${pieces.join('')}`;
+    expect((await store.read(job.id))?.text).toBe(text);
+    const deltas = (await store.readEvents(job.id, 0, 100)).filter((e) => e.type === 'delta');
+    expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text).join('')).toBe(text);
+  });
+
+  it('past the retry budget the writer stops as unavailable, once, and writes nothing more', async () => {
+    const job = await startJob(store);
+    const stops: { why: WriterStop; err: unknown }[] = [];
+    const writer = createEventWriter({
+      store,
+      jobId: job.id,
+      writes: job.writes,
+      retryBudgetMs: 300,
+      onStop: (why, err) => stops.push({ why, err }),
+    });
+    await refuseWrites();
+    try {
+      writer.text('lost to this attempt');
+      expect(await writer.flush()).toBe('unavailable');
+      writer.text('after');
+      expect(await writer.flush()).toBe('unavailable');
+    } finally {
+      await takeWrites();
+    }
+    expect(stops).toHaveLength(1);
+    expect(stops[0]?.why).toBe('unavailable');
+    expect(stops[0]?.err).toBeInstanceOf(StoreUnavailableError);
+    expect(String((stops[0]?.err as Error).message)).toMatch(/OOM/);
+    expect((await store.read(job.id))?.text).toBe('');
   });
 });

@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newJobId } from '../src/shared/ids.js';
 import { createJobStore, type JobStore } from '../src/shared/job-store.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { runAttempt } from '../src/worker/run-attempt.js';
 import { createUpstreamClient } from '../src/worker/upstream-client.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
+import { startJob } from './support/store.js';
 import { simPrompt } from './support/system.js';
 
 // One Redis round trip per published batch: a paced stream (every delta its own batch) costs one
@@ -17,7 +17,7 @@ describe('round trips per batch', () => {
   beforeAll(async () => {
     redis = new Redis(redisUrl());
     sim = await startSimulator();
-    store = createJobStore(redis, { keyPrefix: uniquePrefix('round-trips'), resultTtlS: 600, maxDurationMs: 60_000 });
+    store = createJobStore(redis, { keyPrefix: uniquePrefix('round-trips'), resultTtlS: 600 });
   });
   afterAll(async () => {
     await redis.quit();
@@ -25,10 +25,8 @@ describe('round trips per batch', () => {
   });
 
   it('appends once per delta event', async () => {
-    const id = newJobId();
-    await store.create({ id, model: 'claude-x', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h' });
-    const started = await store.start(id, 'w');
-    if (started.kind !== 'started') throw new Error('not started');
+    const started = await startJob(store);
+    const { id } = started;
     let appends = 0;
     const counting: JobStore = {
       ...store,
@@ -38,10 +36,10 @@ describe('round trips per batch', () => {
       },
     };
     const result = await runAttempt(
-      { client: createUpstreamClient({ apiKey: 'k', baseUrl: sim.url }), store: counting, upstreamIdleTimeoutMs: 30_000, coalesceWindowMs: 0 },
+      { client: createUpstreamClient({ apiKey: 'k', baseUrl: sim.url }), store: counting, upstreamIdleTimeoutMs: 30_000, coalesceWindowMs: 0, redisRetryMs: 30_000 },
       {
         jobId: id,
-        attempt: started.attempt,
+        writes: started.writes,
         signal: new AbortController().signal,
         params: {
           model: 'claude-x',

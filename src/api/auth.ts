@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../shared/errors.js';
 import { verifyViewerToken } from '../shared/viewer-token.js';
+import type { TokenSecret } from './token-secret.js';
 
 /** Who a request was let in as. */
 export type Access = { readonly kind: 'open' } | { readonly kind: 'key' } | { readonly kind: 'viewer'; readonly jobId: string };
@@ -11,7 +12,7 @@ export interface AuthDeps {
   /** Submitter keys; empty = auth off. */
   readonly apiKeys: readonly string[];
   /** The viewer-token signing secret. */
-  readonly tokenSecret: string;
+  readonly tokenSecret: TokenSecret;
   readonly now?: () => number;
 }
 
@@ -67,7 +68,7 @@ export function createAuth(deps: AuthDeps): Auth {
       checkKey(req, res);
       next();
     },
-    requireReader(req, res, next) {
+    async requireReader(req, res, next) {
       const token = req.query['token'];
       if (token === undefined) {
         checkKey(req, res);
@@ -76,11 +77,13 @@ export function createAuth(deps: AuthDeps): Auth {
       }
       // A token that is present must be good, even with auth off: a broken share link says so.
       const jobId = req.params['id'];
-      const verdict =
-        typeof token === 'string' && typeof jobId === 'string'
-          ? verifyViewerToken(deps.tokenSecret, token, jobId, now())
-          : undefined;
-      if (verdict?.ok !== true) refuse(res);
+      if (typeof token !== 'string' || typeof jobId !== 'string') refuse(res);
+      const verify = () => verifyViewerToken(deps.tokenSecret.current(), String(token), String(jobId), now());
+      let verdict = verify();
+      // Signed by a node that knows a newer shared secret than this one (Redis lost it and another
+      // node made a new one): read it again before refusing.
+      if (!verdict.ok && verdict.reason === 'bad_signature' && (await deps.tokenSecret.refresh())) verdict = verify();
+      if (!verdict.ok) refuse(res);
       grant(req, { kind: 'viewer', jobId: String(jobId) });
       next();
     },

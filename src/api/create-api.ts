@@ -12,7 +12,7 @@ import { globalKeys } from '../shared/keys.js';
 import { signViewerToken } from '../shared/viewer-token.js';
 import { createAuth } from './auth.js';
 import { createApp } from './create-app.js';
-import { resolveTokenSecret } from './token-secret.js';
+import { createTokenSecret } from './token-secret.js';
 import { createEventHub } from './event-hub.js';
 import { createApiMetrics } from './metrics.js';
 import { createPresence } from './presence.js';
@@ -34,6 +34,8 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
   const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(redis, config);
   const queue = createQueue(queueConnection, config.keyPrefix);
+  // Without a listener BullMQ's connection errors during a Redis outage reach stderr as stack traces.
+  queue.on('error', (err: Error) => logger.warn({ err: err.message }, 'queue connection error'));
   // The gauge reads the hub at scrape time; the hub is created just below.
   const metrics = createApiMetrics({ get viewerCount() { return hub.viewerCount; }, bufferedBytes: () => hub.bufferedBytes() });
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -53,12 +55,17 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
     onViewers: (jobId, count) => presence.set(jobId, count),
     onOverflow: () => metrics.slowViewerDisconnects.inc(),
   });
-  const submit = createJobSubmitter({ redis, store, queue, ...config });
-  const tokenSecret = await resolveTokenSecret(config.viewerTokenSecret, redis, globalKeys(config.keyPrefix).tokenSecret, logger);
+  const tokenSecret = await createTokenSecret({
+    configured: config.viewerTokenSecret,
+    redis,
+    key: globalKeys(config.keyPrefix).tokenSecret,
+    logger,
+  });
+  const submit = createJobSubmitter({ store, queue, secret: () => tokenSecret.current(), ...config });
   const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret });
   const mintViewerToken = (jobId: string) => {
     const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
-    return { token: signViewerToken(tokenSecret, { jobId, expiresAt }), expiresAt };
+    return { token: signViewerToken(tokenSecret.current(), { jobId, expiresAt }), expiresAt };
   };
   const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config });
 
@@ -81,6 +88,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
     close() {
       closing ??= (async () => {
         const failures: unknown[] = [];
+        tokenSecret.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await hub.close().catch((err: unknown) => failures.push(err));
         await presence.close().catch((err: unknown) => failures.push(err));

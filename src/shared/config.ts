@@ -38,6 +38,12 @@ export interface Config {
   readonly lockDurationMs: number;
   /** `UPSTREAM_IDLE_TIMEOUT_MS`: an upstream body silent this long (not even a ping) is aborted. Default 30000. */
   readonly upstreamIdleTimeoutMs: number;
+  /**
+   * `REDIS_RETRY_MS`: how long a worker sends a write again that Redis refuses (OOM under
+   * `noeviction`, READONLY during a failover) before the attempt gives up as a retryable failure.
+   * Default 30000.
+   */
+  readonly redisRetryMs: number;
   /** `REAPER_INTERVAL_MS`: how often each worker looks for jobs past their deadline and missed cancels. Default 1000. */
   readonly reaperIntervalMs: number;
   /** `VIEWER_BUFFER_BYTES`: unsent bytes a viewer may owe before it is disconnected. Default 1048576. */
@@ -82,6 +88,7 @@ export const defaults = {
   upstreamIdleTimeoutMs: 30_000,
   viewerBufferBytes: 1_048_576,
   reaperIntervalMs: 1000,
+  redisRetryMs: 30_000,
   viewerTokenTtlS: 86_400,
   presenceTtlMs: 15_000,
   coalesceWindowMs: 0,
@@ -152,6 +159,7 @@ export function loadConfig(env: Env): Config {
     lockDurationMs: int('LOCK_DURATION_MS', defaults.lockDurationMs, 1000),
     upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', defaults.upstreamIdleTimeoutMs, 100),
     reaperIntervalMs: int('REAPER_INTERVAL_MS', defaults.reaperIntervalMs, 10),
+    redisRetryMs: int('REDIS_RETRY_MS', defaults.redisRetryMs, 0),
     viewerBufferBytes: int('VIEWER_BUFFER_BYTES', defaults.viewerBufferBytes, 1024),
     viewerTokenSecret: optional('VIEWER_TOKEN_SECRET'),
     viewerTokenTtlS: int('VIEWER_TOKEN_TTL_S', defaults.viewerTokenTtlS, 1),

@@ -1,8 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** A new job id: `job_` and 128 random bits, URL-safe. */
 export function newJobId(): string {
   return `job_${randomBytes(16).toString('base64url')}`;
+}
+
+/**
+ * The job id an Idempotency-Key names: `job_` and 128 bits of HMAC-SHA256 over the key, so the same
+ * key always names the same job (the record itself is the claim, created atomically) and nobody
+ * without `secret` can guess the id from the key. `scope` keeps deployments that share a secret apart.
+ */
+export function idempotentJobId(secret: string, scope: string, key: string): string {
+  const mac = createHmac('sha256', secret).update(`genrelay idempotency\0${scope}\0${key}`).digest();
+  return `job_${mac.subarray(0, 16).toString('base64url')}`;
 }
 
 /** Whether `id` has the shape of a job id (checked before it is used in a Redis key). */

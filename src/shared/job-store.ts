@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { JobError, JobEventType, SequencedEvent, TerminalStatus } from './events.js';
 import { globalKeys, jobKeys, recordFields as F, type JobKeys } from './keys.js';
@@ -14,12 +15,40 @@ export interface NewJob {
   readonly requestHash: string;
 }
 
-/** Outcome of a fenced write: `ok`, or why it was refused. */
-export type WriteOutcome = 'ok' | 'gone' | 'ended' | 'fenced';
+/**
+ * One write of an attempt: the attempt's fence and the write's number within it. Redis keeps the id
+ * of the last write applied, so a write that ioredis sends again after a reconnect (its reply was
+ * lost, but Redis had run it) changes nothing the second time and gets the first answer.
+ */
+export interface WriteId {
+  readonly fence: number;
+  readonly op: number;
+}
+
+/** Outcome of a fenced write: `ok`, or why it was refused (`not_due`: a deadline not yet passed). */
+export type WriteOutcome = 'ok' | 'gone' | 'ended' | 'fenced' | 'not_due';
+
+/** Outcome of `create`. */
+export type CreateOutcome =
+  | { readonly kind: 'created'; readonly createdAt: number }
+  /** A job with this id and the same request exists; `enqueued` once it reached the queue. */
+  | { readonly kind: 'exists'; readonly enqueued: boolean }
+  /** The id is taken by a different request (an Idempotency-Key reused with another body). */
+  | { readonly kind: 'conflict' };
 
 /** Outcome of `start`. */
 export type StartOutcome =
-  | { readonly kind: 'started'; readonly attempt: number; readonly deadlineAt: number; readonly params: string }
+  | {
+      readonly kind: 'started';
+      /** The attempt as counted against `JOB_ATTEMPTS` (a hand-back does not use one up). */
+      readonly attempt: number;
+      /** Unique per start: every write of this attempt is checked against it. */
+      readonly fence: number;
+      readonly deadlineAt: number;
+      /** Milliseconds left before the deadline, on the Redis clock (arm timers from this, not from `deadlineAt`). */
+      readonly remainingMs: number;
+      readonly params: string;
+    }
   | { readonly kind: 'ended'; readonly status: TerminalStatus }
   | { readonly kind: 'gone' };
 
@@ -35,6 +64,17 @@ export interface AppendBatch {
   readonly fields: Readonly<Record<string, string | number>>;
 }
 
+/** How a job ends, for {@link JobStore.finish}. */
+export interface JobEnd {
+  readonly status: TerminalStatus;
+  /** The attempt's write; undefined = unfenced (cancel, the reaper, a failure BullMQ decided). */
+  readonly write?: WriteId;
+  readonly error?: JobError;
+  readonly fields?: Readonly<Record<string, string | number>>;
+  /** Only if the job's deadline has passed on the Redis clock (the reaper). */
+  readonly onlyIfDue?: boolean;
+}
+
 /** The raw record hash plus the current text, read together. */
 export interface StoredJob {
   readonly hash: Readonly<Record<string, string>>;
@@ -44,13 +84,14 @@ export interface StoredJob {
 /** Options of {@link createJobStore}. */
 export interface JobStoreOptions {
   readonly keyPrefix: string;
-  /** Lifetime of a finished job's keys. */
+  /**
+   * Lifetime of a finished job's keys, counted from its end. A job that has not ended keeps its keys
+   * (a record that never reached the queue has this as a provisional TTL).
+   */
   readonly resultTtlS: number;
-  /** Longest any job may run; the keys of a running job live `resultTtlS` beyond it. */
-  readonly maxDurationMs: number;
 }
 
-const codes: Record<number, WriteOutcome> = { [-1]: 'gone', [-2]: 'ended', [-3]: 'fenced' };
+const codes: Record<number, WriteOutcome> = { [-1]: 'gone', [-2]: 'ended', [-3]: 'fenced', [-4]: 'not_due' };
 const outcome = (n: unknown): WriteOutcome => (Number(n) >= 0 ? 'ok' : (codes[Number(n)] ?? 'gone'));
 const flat = (fields: Readonly<Record<string, string | number>>): (string | number)[] =>
   Object.entries(fields).flat();
@@ -58,16 +99,17 @@ const flat = (fields: Readonly<Record<string, string | number>>): (string | numb
 /** Every read and write of a job's keys; the state transitions are the Lua scripts in `lua/`. */
 export interface JobStore {
   keys(id: string): JobKeys;
-  /** Creates the record and its `status queued` event; the created_at ms, or undefined if it exists. */
-  create(job: NewJob): Promise<number | undefined>;
-  start(id: string, workerId: string): Promise<StartOutcome>;
-  append(id: string, attempt: number, batch: AppendBatch): Promise<WriteOutcome>;
-  requeue(id: string, attempt: number, reason: string): Promise<WriteOutcome>;
-  /** The terminal transition; `attempt` undefined = unfenced (cancel, reaper). */
-  finish(
-    id: string,
-    end: { status: TerminalStatus; attempt?: number; error?: JobError; fields?: Readonly<Record<string, string | number>> },
-  ): Promise<WriteOutcome>;
+  /** Creates the record and its `status queued` event, with a provisional TTL until {@link confirm}. */
+  create(job: NewJob): Promise<CreateOutcome>;
+  /** The job is on the queue: its keys live until it ends. False when the record is gone. */
+  confirm(id: string): Promise<boolean>;
+  /** Starts the next attempt; past `maxAttempts` counted attempts the job ends `failed` instead. */
+  start(id: string, workerId: string, maxAttempts: number): Promise<StartOutcome>;
+  append(id: string, write: WriteId, batch: AppendBatch): Promise<WriteOutcome>;
+  /** Ends the attempt, not the job; a `handBack` (shutdown) does not count as a used attempt. */
+  requeue(id: string, write: WriteId, reason: string, handBack?: boolean): Promise<WriteOutcome>;
+  /** The terminal transition. */
+  finish(id: string, end: JobEnd): Promise<WriteOutcome>;
   cancel(id: string): Promise<CancelOutcome>;
   read(id: string): Promise<StoredJob | undefined>;
   /** The record's status, or undefined when the job is unknown or expired. */
@@ -78,8 +120,8 @@ export interface JobStore {
   trackDeadline(id: string, deadlineAt: number): Promise<void>;
   /** Removes a job from the deadline index. */
   untrackDeadline(id: string): Promise<void>;
-  /** Ids of jobs whose deadline is at or before `now`, oldest first. */
-  dueDeadlines(now: number, limit: number): Promise<string[]>;
+  /** Ids of jobs whose deadline has passed on the Redis clock, oldest first. */
+  dueDeadlines(limit: number): Promise<string[]>;
   /** Which of `ids` have their cancel flag set (one round trip). */
   cancelRequested(ids: readonly string[]): Promise<string[]>;
   /** Up to `limit` events with sequence numbers above `afterSeq`, in order. */
@@ -89,7 +131,6 @@ export interface JobStore {
 /** Creates the job store over one Redis connection (commands only, no blocking calls). */
 export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore {
   const { keyPrefix, resultTtlS } = options;
-  const runningTtlS = resultTtlS + Math.ceil(options.maxDurationMs / 1000);
   const keys = (id: string) => jobKeys(keyPrefix, id);
   const all = (k: JobKeys) => [k.record, k.log, k.text, k.channel];
   const deadlines = globalKeys(keyPrefix).deadlines;
@@ -97,42 +138,59 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
   return {
     keys,
     async create(job) {
-      const res = await scripts.create.run(redis, all(keys(job.id)), [
+      const res = (await scripts.create.run(redis, all(keys(job.id)), [
         resultTtlS,
+        job.requestHash,
         ...flat({
           [F.id]: job.id,
           [F.model]: job.model,
           [F.params]: job.params,
           [F.metadata]: JSON.stringify(job.metadata),
           [F.maxDurationMs]: job.maxDurationMs,
-          [F.requestHash]: job.requestHash,
         }),
-      ]);
-      return Number(res) > 0 ? Number(res) : undefined;
+      ])) as unknown[];
+      const kind = String(res[0]);
+      if (kind === 'created') return { kind, createdAt: Number(res[1]) };
+      if (kind === 'exists') return { kind, enqueued: Number(res[1]) === 1 };
+      return { kind: 'conflict' };
     },
-    async start(id, workerId) {
-      const res = (await scripts.start.run(redis, all(keys(id)), [workerId, runningTtlS, resultTtlS])) as unknown[];
+    async confirm(id) {
+      return Number(await scripts.confirm.run(redis, all(keys(id)), [])) === 1;
+    },
+    async start(id, workerId, maxAttempts) {
+      // The token tells a replay of this very call (same arguments, resent by ioredis) from a new start.
+      const token = randomBytes(9).toString('base64url');
+      const res = (await scripts.start.run(redis, all(keys(id)), [workerId, token, maxAttempts, resultTtlS])) as unknown[];
       const kind = String(res[0]);
       if (kind === 'started') {
-        return { kind, attempt: Number(res[1]), deadlineAt: Number(res[2]), params: String(res[3]) };
+        return {
+          kind,
+          attempt: Number(res[1]),
+          fence: Number(res[2]),
+          deadlineAt: Number(res[3]),
+          remainingMs: Number(res[4]),
+          params: String(res[5]),
+        };
       }
       if (kind === 'ended') return { kind, status: String(res[1]) as TerminalStatus };
       return { kind: 'gone' };
     },
-    async append(id, attempt, batch) {
+    async append(id, write, batch) {
       const events = batch.events.flatMap((e) => [e.type, e.data]);
-      const args = [attempt, batch.text, batch.events.length, ...events, ...flat(batch.fields)];
+      const args = [write.fence, write.op, batch.text, batch.events.length, ...events, ...flat(batch.fields)];
       return outcome(await scripts.append.run(redis, all(keys(id)), args));
     },
-    async requeue(id, attempt, reason) {
-      return outcome(await scripts.requeue.run(redis, all(keys(id)), [attempt, reason]));
+    async requeue(id, write, reason, handBack = false) {
+      return outcome(await scripts.requeue.run(redis, all(keys(id)), [write.fence, write.op, reason, handBack ? 1 : 0]));
     },
     async finish(id, end) {
       const args = [
-        end.attempt ?? '',
+        end.write?.fence ?? '',
+        end.write?.op ?? '',
         end.status,
         end.error === undefined ? '' : JSON.stringify(end.error),
         resultTtlS,
+        end.onlyIfDue === true ? 1 : 0,
         ...flat(end.fields ?? {}),
       ];
       return outcome(await scripts.finish.run(redis, all(keys(id)), args));
@@ -144,11 +202,10 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
     },
     async read(id) {
       const k = keys(id);
-      const [[, hash], [, text]] = (await redis.multi().hgetall(k.record).get(k.text).exec()) as [
-        [unknown, Record<string, string>],
-        [unknown, string | null],
-      ];
-      if (hash === null || Object.keys(hash).length === 0) return undefined;
+      const [flatHash, text] = (await scripts.read.run(redis, [k.record, k.text], [])) as [string[], string | null];
+      if (flatHash.length === 0) return undefined;
+      const hash: Record<string, string> = {};
+      for (let i = 0; i + 1 < flatHash.length; i += 2) hash[flatHash[i] as string] = flatHash[i + 1] as string;
       return { hash, text: text ?? '' };
     },
     async status(id) {
@@ -160,8 +217,8 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
     async untrackDeadline(id) {
       await redis.zrem(deadlines, id);
     },
-    async dueDeadlines(now, limit) {
-      return redis.zrangebyscore(deadlines, '-inf', now, 'LIMIT', 0, limit);
+    async dueDeadlines(limit) {
+      return (await scripts.dueDeadlines.run(redis, [deadlines], [limit])) as string[];
     },
     async cancelRequested(ids) {
       if (ids.length === 0) return [];

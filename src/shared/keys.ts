@@ -1,15 +1,16 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Every Redis key of one job, with its type and lifetime. All of them carry the hash tag `{job:ID}`
  * so the Lua scripts that touch them together stay legal on Redis Cluster.
  */
 export interface JobKeys {
-  /** hash: the job record (status, attempt, timings, usage, params). Expires `RESULT_TTL_S` after the end. */
+  /**
+   * hash: the job record (status, attempt, timings, usage, params). No TTL until the job ends, then
+   * `RESULT_TTL_S`; a record that never reached the queue has that as a provisional TTL.
+   */
   readonly record: string;
   /** stream: the event log; entry id `<seq>-0`, fields `t` (type) and `d` (JSON data). Same lifetime. */
   readonly log: string;
-  /** string: the current attempt's output text, grown with APPEND. Same lifetime. */
+  /** string: the current attempt's output text, grown with APPEND. No TTL until the job ends, then `RESULT_TTL_S`. */
   readonly text: string;
   /** pub/sub channel: each appended event as `<seq> <type> <data>`. No lifetime. */
   readonly channel: string;
@@ -25,8 +26,6 @@ export function jobKeys(prefix: string, id: string): JobKeys {
 
 /** Keys that are not one job's. */
 export interface GlobalKeys {
-  /** string `<jobId> <requestHash>` per Idempotency-Key (hashed); expires after `RESULT_TTL_S`. */
-  idempotency(key: string): string;
   /** pub/sub channel every worker listens on for control messages (cancel). No lifetime. */
   readonly control: string;
   /** sorted set: running job ids scored by deadline (ms epoch); removed when the job ends. */
@@ -40,7 +39,6 @@ export interface GlobalKeys {
 /** Global keys under `prefix`. */
 export function globalKeys(prefix: string): GlobalKeys {
   return {
-    idempotency: (key) => `${prefix}:idem:${createHash('sha256').update(key).digest('base64url')}`,
     control: `${prefix}:control`,
     deadlines: `${prefix}:deadlines`,
     tokenSecret: `${prefix}:viewer-token-secret`,
@@ -77,4 +75,15 @@ export const recordFields = {
   hasOutput: 'has_output',
   requestHash: 'request_hash',
   worker: 'worker',
+  /** Internal: the current attempt's fence (every start takes a new one). */
+  fence: 'fence',
+  /** Internal: the replay guard, the last write applied (`fence:op`) and its result. */
+  op: 'op',
+  opRet: 'op_ret',
+  /** Internal: the token of the start call that began the current attempt (its replay guard). */
+  startToken: 'start_token',
+  /** Internal: the last attempt was handed back by a worker shutting down; the next start does not count. */
+  handedBack: 'handed_back',
+  /** Internal: the job reached the queue (create's provisional TTL is gone). */
+  enqueued: 'enqueued',
 } as const;

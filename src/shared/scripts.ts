@@ -5,17 +5,22 @@ import type { Redis } from 'ioredis';
 /** A Lua script run with EVALSHA, loaded again with EVAL when Redis lost it (restart, SCRIPT FLUSH). */
 export interface Script {
   readonly name: string;
+  /** SHA1 of the source Redis runs (tests use it to recognise the script on the wire). */
+  readonly sha: string;
   run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
 }
 
 const luaDir = new URL('./lua/', import.meta.url);
 const prelude = readFileSync(new URL('prelude.lua', luaDir), 'utf8');
 
-function createScript(name: string): Script {
-  const source = `${prelude}\n${readFileSync(new URL(`${name}.lua`, luaDir), 'utf8')}`;
+/** A script from `lua/<name>.lua`; job scripts get the prelude (helpers over the four job keys) first. */
+function createScript(name: string, withPrelude = true): Script {
+  const body = readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
+  const source = withPrelude ? `${prelude}\n${body}` : body;
   const sha = createHash('sha1').update(source).digest('hex');
   return {
     name,
+    sha,
     async run(redis, keys, args) {
       try {
         return await redis.evalsha(sha, keys.length, ...keys, ...args);
@@ -27,12 +32,18 @@ function createScript(name: string): Script {
   };
 }
 
-/** The job scripts; each takes the four keys of {@link JobKeys} in order record, log, text, channel. */
+/**
+ * The job scripts take the four keys of {@link JobKeys} in order record, log, text, channel;
+ * `dueDeadlines` takes the deadline index only, `read` the record and the text.
+ */
 export const scripts = {
   create: createScript('create'),
+  confirm: createScript('confirm'),
   start: createScript('start'),
   append: createScript('append'),
   requeue: createScript('requeue'),
   finish: createScript('finish'),
   cancel: createScript('cancel'),
+  dueDeadlines: createScript('due-deadlines', false),
+  read: createScript('read', false),
 } as const;

@@ -1,5 +1,5 @@
 /** Why the worker stopped an attempt itself; carried as the `AbortSignal` reason. */
-export type AbortKind = 'cancelled' | 'timed_out' | 'stalled' | 'fenced' | 'shutdown';
+export type AbortKind = 'cancelled' | 'timed_out' | 'stalled' | 'fenced' | 'shutdown' | 'store_unavailable';
 
 /** The reason object passed to `AbortController.abort()` by the worker. */
 export class AttemptAbort extends Error {

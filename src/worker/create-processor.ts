@@ -9,6 +9,7 @@ import type { ActiveAttempts } from './active-attempts.js';
 import type { WorkerMetrics } from './metrics.js';
 import { RetryableAttemptError } from './retry-policy.js';
 import { runAttempt, type AttemptResult } from './run-attempt.js';
+import { attemptWrites, retryRefused, type AttemptWrites } from './store-retry.js';
 
 /** Dependencies of the BullMQ processor. */
 export interface ProcessorDeps {
@@ -20,6 +21,8 @@ export interface ProcessorDeps {
   readonly jobAttempts: number;
   readonly upstreamIdleTimeoutMs: number;
   readonly coalesceWindowMs: number;
+  /** `REDIS_RETRY_MS`: how long a write Redis refuses is retried. */
+  readonly redisRetryMs: number;
   readonly metrics: WorkerMetrics;
   /** True once the worker is shutting down. */
   readonly isClosing: () => boolean;
@@ -50,7 +53,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
     signal?.addEventListener('abort', onBullAbort, { once: true });
     let deadlineTimer: NodeJS.Timeout | undefined;
     try {
-      const started = await store.start(jobId, deps.workerId);
+      const started = await retryRefused(() => store.start(jobId, deps.workerId, deps.jobAttempts), deps.redisRetryMs);
       if (started.kind !== 'started') {
         logger.debug({ jobId, outcome: started }, 'job not started');
         if (started.kind === 'ended') await store.untrackDeadline(jobId);
@@ -58,23 +61,28 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       }
       await store.trackDeadline(jobId, started.deadlineAt);
       const log = logger.child({ jobId, attempt: started.attempt });
-      deadlineTimer = setTimeout(
-        () => controller.abort(new AttemptAbort('timed_out')),
-        Math.max(0, started.deadlineAt - Date.now()),
-      );
+      // From the time left on the Redis clock, not from deadline_at: this host's clock may be off.
+      deadlineTimer = setTimeout(() => controller.abort(new AttemptAbort('timed_out')), started.remainingMs);
       const params = { ...(JSON.parse(started.params) as Anthropic.MessageCreateParamsNonStreaming), stream: true as const };
+      const writes = attemptWrites(started.fence);
       const result = await runAttempt(
-        { client: deps.client, store, upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs, coalesceWindowMs: deps.coalesceWindowMs },
+        {
+          client: deps.client,
+          store,
+          upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs,
+          coalesceWindowMs: deps.coalesceWindowMs,
+          redisRetryMs: deps.redisRetryMs,
+        },
         {
           jobId,
-          attempt: started.attempt,
+          writes,
           params,
           signal: controller.signal,
           onFirstToken: (ms) => deps.metrics.ttft.observe(ms / 1000),
         },
       );
       log.debug({ result }, 'attempt ended');
-      await settle(deps, job, token, started.attempt, result);
+      await settle(deps, job, token, started.attempt, writes, result);
     } finally {
       clearTimeout(deadlineTimer);
       signal?.removeEventListener('abort', onBullAbort);
@@ -89,14 +97,21 @@ async function settle(
   job: Job<QueueJobData>,
   token: string | undefined,
   attempt: number,
+  writes: AttemptWrites,
   result: AttemptResult,
 ): Promise<void> {
   const { store, metrics } = deps;
   const jobId = job.data.jobId;
   const count = (outcome: string) => metrics.attempts.inc({ outcome });
   if (result.kind === 'failed') metrics.upstreamErrors.inc({ type: result.failure.error.type });
+  // One id per write, taken before the retries: a write sent again is the same write.
+  const requeue = (reason: string, handBack = false) => {
+    const write = writes.next();
+    return retryRefused(() => store.requeue(jobId, write, reason, handBack), deps.redisRetryMs);
+  };
   const end = async (status: TerminalStatus, error?: JobError) => {
-    await store.finish(jobId, { status, attempt, ...(error === undefined ? {} : { error }) });
+    const write = writes.next();
+    await retryRefused(() => store.finish(jobId, { status, write, ...(error === undefined ? {} : { error }) }), deps.redisRetryMs);
     // Whether this finish won or lost the race, the job has ended: the reaper can forget it.
     await store.untrackDeadline(jobId);
   };
@@ -112,8 +127,8 @@ async function settle(
       } else if (result.reason === 'timed_out') {
         await end('timed_out', { type: 'timed_out', message: 'max_duration_ms reached' });
       } else if (result.reason === 'shutdown') {
-        // Handed back without using up an attempt: another worker takes it as the next attempt.
-        await store.requeue(jobId, attempt, 'the worker running the previous attempt shut down');
+        // Handed back without using up an attempt: another worker continues it under the same number.
+        await requeue('the worker running the previous attempt shut down', true);
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
@@ -122,7 +137,7 @@ async function settle(
       const { failure } = result;
       if (failure.retryable && attempt < deps.jobAttempts) {
         count('retried');
-        const outcome = await store.requeue(jobId, attempt, `${failure.error.type}: ${failure.error.message}`);
+        const outcome = await requeue(`${failure.error.type}: ${failure.error.message}`);
         if (outcome === 'ok') throw new RetryableAttemptError(failure);
         return;
       }

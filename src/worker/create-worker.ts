@@ -14,6 +14,7 @@ import { createProcessor } from './create-processor.js';
 import { startReaper } from './reaper.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { backoffDelayMs } from './retry-policy.js';
+import { retryRefused } from './store-retry.js';
 
 /** A running worker process's job-taking machinery. */
 export interface GenrelayWorker {
@@ -59,6 +60,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     jobAttempts: config.jobAttempts,
     upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
     coalesceWindowMs: config.coalesceWindowMs,
+    redisRetryMs: config.redisRetryMs,
     metrics,
     isClosing: () => closing !== undefined,
   });
@@ -68,8 +70,11 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     concurrency: config.workerConcurrency,
     lockDuration: config.lockDurationMs,
     stalledInterval: config.lockDurationMs,
-    // Our own attempt counter (on the record) decides when a job has had enough; BullMQ must not fail
-    // a stalled job first, or its record would stay `running` until the reaper ends it.
+    // The record's attempt counter (start.lua) is the one that decides when a job has had enough: it
+    // counts a crashed attempt when the next one starts and refuses a start past JOB_ATTEMPTS. Every
+    // crash is one stall, so BullMQ's own limit is never the first to be reached by crashes; when
+    // BullMQ does fail a job by itself (a stall before any attempt started, a processor error on
+    // its last try) the `failed` listener below ends the record.
     maxStalledCount: config.jobAttempts,
     settings: {
       backoffStrategy: (attemptsMade, type, err) => (type === backoffType ? backoffDelayMs(attemptsMade, err) : 0),
@@ -77,7 +82,20 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   });
   const reaper = startReaper({ store, active, logger, intervalMs: config.reaperIntervalMs });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) => logger.debug({ jobId: job?.id, err: err.message }, 'queue job failed'));
+  worker.on('failed', (job, err) => {
+    logger.debug({ jobId: job?.id, err: err.message }, 'queue job failed');
+    // finishedOn is set only when BullMQ gives up (no retry follows). Our own endings got there first
+    // (finish then UnrecoverableError), so this finish is refused as `ended` for them.
+    if (job === undefined || job.finishedOn === undefined) return;
+    const jobId = job.data.jobId;
+    const error = { type: 'queue_failed', message: `the queue gave up on the job: ${err.message}` };
+    void retryRefused(() => store.finish(jobId, { status: 'failed', error }), config.redisRetryMs)
+      .then(async (outcome) => {
+        if (outcome === 'ok') logger.warn({ jobId, err: err.message }, 'the queue failed a job by itself: record ended failed');
+        await store.untrackDeadline(jobId);
+      })
+      .catch((e: unknown) => logger.error({ jobId, err: e }, 'could not end the record of a job the queue failed'));
+  });
   logger.info({ workerId: id, concurrency: config.workerConcurrency }, 'worker started');
 
   return {

@@ -1,5 +1,9 @@
 import type { JobEventType } from '../shared/events.js';
-import type { JobStore, WriteOutcome } from '../shared/job-store.js';
+import type { AppendBatch, JobStore, WriteId, WriteOutcome } from '../shared/job-store.js';
+import { retryRefused, type AttemptWrites } from './store-retry.js';
+
+/** Why the writer stopped taking pieces: the store refused the attempt, or Redis refused every try. */
+export type WriterStop = Exclude<WriteOutcome, 'ok' | 'not_due'> | 'unavailable';
 
 /** Appends one attempt's output to its job, batching by itself. */
 export interface EventWriter {
@@ -9,33 +13,44 @@ export interface EventWriter {
   thinking(piece: string): void;
   /** Record fields (usage) to set with the next write. */
   fields(values: Readonly<Record<string, string | number>>): void;
-  /** Writes whatever is pending and resolves when nothing is in flight; the first refusal, if any. */
-  flush(): Promise<WriteOutcome>;
+  /** Writes whatever is pending and resolves when nothing is in flight: `ok`, or why it stopped. */
+  flush(): Promise<'ok' | WriterStop>;
+}
+
+/** Options of {@link createEventWriter}. */
+export interface EventWriterOptions {
+  readonly store: JobStore;
+  readonly jobId: string;
+  /** The attempt's write ids (shared with the attempt's other writes). */
+  readonly writes: AttemptWrites;
+  /** Called once when the writer stops (refused, or Redis unavailable past `retryBudgetMs`): the attempt must stop. */
+  readonly onStop: (why: WriterStop, error?: unknown) => void;
+  /** How long a batch Redis refuses is retried before the attempt gives up. */
+  readonly retryBudgetMs: number;
+  /** `COALESCE_WINDOW_MS` > 0 also holds the first piece of an idle stream that long. Default 0. */
+  readonly windowMs?: number;
 }
 
 /**
  * A self-clocking batcher: with no write in flight a piece is written at once (an idle stream pays no
  * latency); while one is in flight pieces accumulate and go out together when it returns, so the
- * number of round trips follows what Redis can take. Each write is one `append` script call. When the
- * store refuses a write (job ended, or a newer attempt owns it) `onRefused` is called once and later
- * pieces are dropped: the attempt must stop. `windowMs` > 0 (`COALESCE_WINDOW_MS`) also holds the
- * first piece of an idle stream that long, trading latency for fewer, larger writes.
+ * number of round trips follows what Redis can take. Each write is one `append` script call with its
+ * own write id. A batch, once taken, is never dropped: a write Redis refuses is sent again, the same
+ * batch under the same id, until it lands; only after `retryBudgetMs` of refusals does the writer stop
+ * (`unavailable`). When the store refuses the attempt (job ended, or a newer attempt owns it) the
+ * writer stops too. Either way `onStop` is called once and later pieces are dropped.
  */
-export function createEventWriter(
-  store: JobStore,
-  jobId: string,
-  attempt: number,
-  onRefused: (outcome: WriteOutcome) => void,
-  windowMs = 0,
-): EventWriter {
+export function createEventWriter(options: EventWriterOptions): EventWriter {
+  const { store, jobId, writes } = options;
+  const windowMs = options.windowMs ?? 0;
   // Pending events in order; a piece of the same type as the last one is merged into it.
   let pending: { type: JobEventType; text: string }[] = [];
   let pendingText = '';
   let pendingFields: Record<string, string | number> = {};
   let inFlight: Promise<void> | undefined;
-  let refused: WriteOutcome | undefined;
+  let stopped: WriterStop | undefined;
 
-  const take = () => {
+  const take = (): AppendBatch => {
     const batch = {
       text: pendingText,
       events: pending.map((e) => ({ type: e.type, data: JSON.stringify({ text: e.text }) })),
@@ -47,27 +62,33 @@ export function createEventWriter(
     return batch;
   };
   const hasPending = () => pending.length > 0 || Object.keys(pendingFields).length > 0;
+  const stop = (why: WriterStop, error?: unknown) => {
+    stopped = why;
+    options.onStop(why, error);
+  };
 
-  const pump = async (): Promise<void> => {
-    while (hasPending() && refused === undefined) {
-      const result = await store.append(jobId, attempt, take());
-      if (result !== 'ok') {
-        refused = result;
-        onRefused(result);
-      }
+  const write = async (id: WriteId, batch: AppendBatch): Promise<void> => {
+    let result: WriteOutcome;
+    try {
+      result = await retryRefused(() => store.append(jobId, id, batch), options.retryBudgetMs);
+    } catch (err) {
+      stop('unavailable', err);
+      return;
     }
+    if (result !== 'ok' && result !== 'not_due') stop(result);
+  };
+  const pump = async (): Promise<void> => {
+    while (hasPending() && stopped === undefined) await write(writes.next(), take());
   };
   const kick = () => {
-    if (inFlight !== undefined || refused !== undefined) return;
+    if (inFlight !== undefined || stopped !== undefined) return;
     const run = windowMs > 0 ? new Promise((r) => setTimeout(r, windowMs)).then(pump) : pump();
     inFlight = run.finally(() => {
       inFlight = undefined;
     });
-    // Errors (Redis down past its retries) surface through flush(); keep them off the floor here.
-    inFlight.catch(() => {});
   };
   const add = (type: 'delta' | 'thinking', piece: string) => {
-    if (piece === '' || refused !== undefined) return;
+    if (piece === '' || stopped !== undefined) return;
     const last = pending.at(-1);
     if (last?.type === type) last.text += piece;
     else pending.push({ type, text: piece });
@@ -82,11 +103,11 @@ export function createEventWriter(
       Object.assign(pendingFields, values);
     },
     async flush() {
-      while (refused === undefined && (inFlight !== undefined || hasPending())) {
+      while (stopped === undefined && (inFlight !== undefined || hasPending())) {
         if (inFlight === undefined) kick();
         await inFlight;
       }
-      return refused ?? 'ok';
+      return stopped ?? 'ok';
     },
   };
 }

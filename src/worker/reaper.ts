@@ -34,12 +34,17 @@ export function startReaper(deps: ReaperDeps): Reaper {
 
   const reapDeadlines = async () => {
     for (;;) {
-      const due = await store.dueDeadlines(Date.now(), batch);
+      // Due on the Redis clock, and checked against it again inside finish: a reaper on a host whose
+      // clock runs ahead must not end other workers' jobs early.
+      const due = await store.dueDeadlines(batch);
       for (const id of due) {
         const outcome = await store.finish(id, {
           status: 'timed_out',
           error: { type: 'timed_out', message: 'max_duration_ms reached (ended by the reaper)' },
+          onlyIfDue: true,
         });
+        // Cannot happen for ids the same clock found due; if it does, leave them for the next pass.
+        if (outcome === 'not_due') return;
         if (outcome === 'ok') logger.warn({ jobId: id }, 'reaper ended a job past its deadline');
         await store.untrackDeadline(id);
         // The local timer normally gets there first; if the attempt is here and still going, stop it.

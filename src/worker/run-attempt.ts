@@ -3,18 +3,20 @@ import type { JobStore } from '../shared/job-store.js';
 import { abortKind, AttemptAbort, type AbortKind } from './abort-reason.js';
 import { classifyUpstreamError, type UpstreamFailure } from './classify-upstream-error.js';
 import { createEventWriter } from './event-writer.js';
+import type { AttemptWrites } from './store-retry.js';
 import { createWatchedFetch } from './watched-fetch.js';
 
 /** How an attempt ended, before anything is recorded as the job's ending. */
 export type AttemptResult =
   | { readonly kind: 'completed'; readonly stopReason: string | null }
-  | { readonly kind: 'aborted'; readonly reason: Exclude<AbortKind, 'stalled'> }
+  | { readonly kind: 'aborted'; readonly reason: Exclude<AbortKind, 'stalled' | 'store_unavailable'> }
   | { readonly kind: 'failed'; readonly failure: UpstreamFailure };
 
 /** What one attempt needs. */
 export interface AttemptInput {
   readonly jobId: string;
-  readonly attempt: number;
+  /** The attempt's write ids (its fence); settling the attempt continues the numbering. */
+  readonly writes: AttemptWrites;
   /** The upstream Messages parameters (without `stream`). */
   readonly params: Anthropic.MessageCreateParamsStreaming;
   /** Aborted by the worker with an {@link AttemptAbort} reason (cancel, deadline, shutdown). */
@@ -30,6 +32,8 @@ export interface AttemptDeps {
   readonly upstreamIdleTimeoutMs: number;
   /** `COALESCE_WINDOW_MS`: extra time an idle stream's first piece waits for company. */
   readonly coalesceWindowMs: number;
+  /** `REDIS_RETRY_MS`: how long a write Redis refuses is retried before the attempt gives up. */
+  readonly redisRetryMs: number;
 }
 
 /**
@@ -37,7 +41,7 @@ export interface AttemptDeps {
  * caller decides from the result whether the job ends or is retried.
  */
 export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promise<AttemptResult> {
-  const { jobId, attempt } = input;
+  const { jobId } = input;
   const controller = new AbortController();
   const abort = (kind: AbortKind) => {
     if (!controller.signal.aborted) controller.abort(new AttemptAbort(kind));
@@ -49,7 +53,18 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   if (input.signal.aborted) onOuterAbort();
   input.signal.addEventListener('abort', onOuterAbort, { once: true });
 
-  const writer = createEventWriter(deps.store, jobId, attempt, () => abort('fenced'), deps.coalesceWindowMs);
+  let storeError: unknown;
+  const writer = createEventWriter({
+    store: deps.store,
+    jobId,
+    writes: input.writes,
+    retryBudgetMs: deps.redisRetryMs,
+    windowMs: deps.coalesceWindowMs,
+    onStop: (why, error) => {
+      storeError = error;
+      abort(why === 'unavailable' ? 'store_unavailable' : 'fenced');
+    },
+  });
   // The idle watchdog compares timestamps on a coarse timer instead of re-arming a timer per chunk.
   let lastActivity = Date.now();
   const idleMs = deps.upstreamIdleTimeoutMs;
@@ -107,24 +122,33 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
     }
   } catch (err) {
     if (!controller.signal.aborted) {
-      await writer.flush().catch(() => 'ok');
+      const written = await writer.flush();
+      if (written === 'unavailable') {
+        const message = storeError instanceof Error ? storeError.message : 'Redis refused the attempt\'s writes';
+        return { kind: 'failed', failure: { error: { type: 'store_unavailable', message }, retryable: true, retryAfterMs: undefined } };
+      }
       return { kind: 'failed', failure: classifyUpstreamError(err) };
     }
   } finally {
     clearInterval(watchdog);
     input.signal.removeEventListener('abort', onOuterAbort);
   }
-  const kind = abortKind(controller.signal);
+  let kind = abortKind(controller.signal);
   if (kind === undefined) {
     const written = await writer.flush();
-    if (written !== 'ok') return { kind: 'aborted', reason: 'fenced' };
-    return { kind: 'completed', stopReason };
+    if (written === 'ok') return { kind: 'completed', stopReason };
+    kind = written === 'unavailable' ? 'store_unavailable' : 'fenced';
   }
   // Keep what was produced before the abort, unless this attempt was fenced out.
-  if (kind !== 'fenced') await writer.flush().catch(() => 'ok');
+  if (kind !== 'fenced') await writer.flush();
   if (kind === 'stalled') {
     const message = `the upstream sent nothing for ${idleMs} ms`;
     return { kind: 'failed', failure: { error: { type: 'upstream_stalled', message }, retryable: true, retryAfterMs: undefined } };
+  }
+  if (kind === 'store_unavailable') {
+    // The batch Redis would not take is lost to this attempt only: the next one starts over.
+    const message = storeError instanceof Error ? storeError.message : 'Redis refused the attempt\'s writes';
+    return { kind: 'failed', failure: { error: { type: 'store_unavailable', message }, retryable: true, retryAfterMs: undefined } };
   }
   return { kind: 'aborted', reason: kind };
 }

@@ -66,19 +66,18 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
           details: [{ path: 'header:Idempotency-Key', message: 'must be 1 to 255 characters' }],
         });
       }
-      const { id, created } = await deps.submit(request, key);
-      deps.metrics.jobsSubmitted.inc({ outcome: created ? 'created' : 'replayed' });
-      const view = await readView(id);
+      const submission = await deps.submit(request, key);
+      const { id } = submission;
+      deps.metrics.jobsSubmitted.inc({ outcome: submission.created ? 'created' : 'replayed' });
+      // A new job is `queued` as far as this answer goes (a worker may have taken it already); a
+      // replayed one is shown as it is now.
+      const { status, created_at } = submission.created
+        ? { status: 'queued', created_at: new Date(submission.createdAt).toISOString() }
+        : await readView(id);
       res
-        .status(created ? 202 : 200)
+        .status(submission.created ? 202 : 200)
         .location(`/v1/jobs/${id}`)
-        .json({
-          id,
-          status: view.status,
-          created_at: view.created_at,
-          events_url: `/v1/jobs/${id}/events`,
-          viewer_token: deps.mintViewerToken(id).token,
-        });
+        .json({ id, status, created_at, events_url: `/v1/jobs/${id}/events`, viewer_token: deps.mintViewerToken(id).token });
     },
   );
 

@@ -1,6 +1,7 @@
 -- cancel: records the request durably. A queued job ends `cancelled` here (no upstream call will be
 -- made: start.lua sees it ended); a running one keeps running until its worker, told over the control
--- channel or checking the flag at start, aborts and finishes it.
+-- channel or checking the flag at start, aborts and finishes it. Idempotent as it is: a replay finds
+-- the flag set or the job ended.
 -- ARGV[1] result TTL seconds. Returns {'gone'} | {'ended', status} (already terminal) |
 -- {'cancelled'} (was queued) | {'requested'} (running; the worker must act).
 local st = redis.call('HMGET', rec, 'status', 'cancel_requested_at')

@@ -1,10 +1,18 @@
--- create: a new job record in status `queued`, and its first event.
--- ARGV[1] TTL in seconds for the record and log until the job starts, ARGV[2..] field/value pairs.
--- Returns created_at (ms) or 0 when a record with this id exists.
-if redis.call('EXISTS', rec) == 1 then return 0 end
+-- create: a new job record in status `queued`, and its first event. Its keys get a provisional TTL
+-- until confirm.lua (the job reached the queue) or start.lua removes it: a node that dies between the
+-- two leaves nothing behind for longer than that, and no one was told of the job.
+-- ARGV[1] provisional TTL seconds, ARGV[2] request hash, ARGV[3..] field/value pairs.
+-- Returns {'created', created_at ms} | {'exists', enqueued 0|1} (same request hash: an Idempotency-Key
+-- retry, or a replay) | {'conflict'} (the id is taken by another request).
+local h = redis.call('HMGET', rec, 'request_hash', 'enqueued')
+if h[1] then
+  if h[1] ~= ARGV[2] then return {'conflict'} end
+  return {'exists', h[2] == '1' and 1 or 0}
+end
 local now = now_ms()
-redis.call('HSET', rec, 'status', 'queued', 'attempt', 0, 'seq', 0, 'created_at', now, unpack(ARGV, 2))
+redis.call('HSET', rec, 'status', 'queued', 'attempt', 0, 'seq', 0, 'created_at', now, 'request_hash', ARGV[2],
+  unpack(ARGV, 3))
 append('status', '{"status":"queued","attempt":0}')
 redis.call('EXPIRE', rec, ARGV[1])
 redis.call('EXPIRE', log, ARGV[1])
-return now
+return {'created', now}

@@ -6,7 +6,7 @@ local function is_terminal(s)
   return s == 'completed' or s == 'failed' or s == 'cancelled' or s == 'timed_out'
 end
 
--- Milliseconds from the Redis clock, so every node stamps with one clock.
+-- Milliseconds from the Redis clock, so every node stamps and compares with one clock.
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -21,7 +21,7 @@ local function append(type, data)
 end
 
 -- The terminal transition (callers have checked the job is not terminal): status, `done` built from
--- the record, and the result TTL on every key of the job.
+-- the record, and the result TTL on every key of the job (the first TTL a started job's keys get).
 local function finish(status, err_json, now, ttl)
   local f = redis.call('HMGET', rec, 'stop_reason', 'input_tokens', 'output_tokens', 'truncated')
   redis.call('HSET', rec, 'status', status, 'finished_at', now)
@@ -36,4 +36,12 @@ local function finish(status, err_json, now, ttl)
   redis.call('EXPIRE', log, ttl)
   redis.call('EXPIRE', textkey, ttl)
   return seq
+end
+
+-- Replay guard. ioredis sends a command again after a reconnect when its reply never came; if Redis
+-- had run it before the connection dropped, the second run must change nothing and answer as the
+-- first did. Every write of an attempt carries its id `<fence>:<op>` (op counts the attempt's writes,
+-- which never overlap), and the record keeps the last one applied with its result.
+local function write_id(fence, op)
+  return fence .. ':' .. op
 end

@@ -1,30 +1,49 @@
--- start: a worker begins the next attempt. Takes the next attempt number (the fence every later write
--- of this attempt is checked against), fixes the deadline at the first start, appends `reset` when an
--- earlier attempt produced output, then `status running`. Ends the job instead when it was cancelled or
--- its deadline passed while it waited.
--- ARGV[1] worker id, ARGV[2] TTL seconds while running, ARGV[3] result TTL seconds.
--- Returns {'started', attempt, deadline_at, params JSON} | {'ended', status} | {'gone'}.
+-- start: a worker begins the next attempt. Takes the next fence (the number every later write of
+-- this attempt is checked against) and counts the attempt against the limit, unless the last one was
+-- handed back by a worker that shut down. Fixes the deadline at the first start, appends `reset` when
+-- an earlier attempt produced output, then `status running`. Ends the job instead when it was
+-- cancelled or its deadline passed while it waited, or when the limit is used up (a crash loop: the
+-- attempts before this one ended without their worker recording anything).
+-- ARGV[1] worker id, ARGV[2] start token (unique per call: the replay guard), ARGV[3] most attempts,
+-- ARGV[4] result TTL seconds.
+-- Returns {'started', attempt, fence, deadline_at, ms left before the deadline (Redis clock), params
+-- JSON} | {'ended', status} | {'gone'}. A replayed call returns what the first run started.
 local f = redis.call('HMGET', rec, 'status', 'cancel_requested_at', 'deadline_at', 'has_output',
-  'last_error', 'max_duration_ms', 'params')
+  'last_error', 'max_duration_ms', 'params', 'start_token', 'attempt', 'fence', 'handed_back')
 if not f[1] then return {'gone'} end
 if is_terminal(f[1]) then return {'ended', f[1]} end
 local now = now_ms()
+if f[8] == ARGV[2] and f[1] == 'running' then
+  local deadline = tonumber(f[3])
+  return {'started', tonumber(f[9]), tonumber(f[10]), deadline, math.max(0, deadline - now), f[7]}
+end
 if f[2] then
-  finish('cancelled', '{"type":"cancelled","message":"cancelled before the attempt started"}', now, ARGV[3])
+  finish('cancelled', '{"type":"cancelled","message":"cancelled before the attempt started"}', now, ARGV[4])
   return {'ended', 'cancelled'}
 end
 if f[3] and now >= tonumber(f[3]) then
-  finish('timed_out', '{"type":"timed_out","message":"max_duration_ms passed before the attempt started"}', now, ARGV[3])
+  finish('timed_out', '{"type":"timed_out","message":"max_duration_ms passed before the attempt started"}', now, ARGV[4])
   return {'ended', 'timed_out'}
 end
-local attempt = redis.call('HINCRBY', rec, 'attempt', 1)
+local attempt = tonumber(f[9]) or 0
+if f[11] ~= '1' then attempt = attempt + 1 end
+local limit = tonumber(ARGV[3])
+if attempt > limit then
+  local last = f[1] == 'running' and 'ended without a result: its worker stopped or lost the job'
+    or ('failed: ' .. (f[5] or 'unknown'))
+  local message = 'all ' .. limit .. ' attempts used; the last one ' .. last
+  finish('failed', cjson.encode({type = 'attempts_exhausted', message = message}), now, ARGV[4])
+  return {'ended', 'failed'}
+end
+local fence = redis.call('HINCRBY', rec, 'fence', 1)
 local deadline = tonumber(f[3])
 if not deadline then
   deadline = now + tonumber(f[6])
   redis.call('HSET', rec, 'started_at', now, 'deadline_at', deadline)
 end
-redis.call('HSET', rec, 'status', 'running', 'attempt_started_at', now, 'worker', ARGV[1])
-redis.call('HDEL', rec, 'stop_reason', 'truncated', 'output_tokens', 'first_token_at')
+redis.call('HSET', rec, 'status', 'running', 'attempt', attempt, 'attempt_started_at', now,
+  'worker', ARGV[1], 'start_token', ARGV[2])
+redis.call('HDEL', rec, 'stop_reason', 'truncated', 'output_tokens', 'first_token_at', 'handed_back')
 if f[4] == '1' then
   local reason = f[5] or 'the previous attempt was interrupted'
   append('reset', '{"attempt":' .. attempt .. ',"reason":' .. cjson.encode(reason) .. '}')
@@ -32,6 +51,8 @@ if f[4] == '1' then
   redis.call('HDEL', rec, 'has_output')
 end
 append('status', '{"status":"running","attempt":' .. attempt .. '}')
-redis.call('EXPIRE', rec, ARGV[2])
-redis.call('EXPIRE', log, ARGV[2])
-return {'started', attempt, deadline, f[7]}
+-- A job that has not ended keeps its keys, however long it runs or waits (create gave them a
+-- provisional TTL in case the job never reached the queue).
+redis.call('PERSIST', rec)
+redis.call('PERSIST', log)
+return {'started', attempt, fence, deadline, deadline - now, f[7]}
