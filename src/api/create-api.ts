@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../shared/config.js';
 import { createJobStore } from '../shared/job-store.js';
+import { loadScripts } from '../shared/scripts.js';
 import type { Logger } from '../shared/logger.js';
 import { createQueue } from '../shared/queue.js';
 import { createRedis } from '../shared/redis.js';
@@ -33,6 +34,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
   const subscriber = createRedis(config, 'subscriber', logger);
   const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(redis, config);
+  await loadScripts(redis);
   const queue = createQueue(queueConnection, config.keyPrefix);
   // Without a listener BullMQ's connection errors during a Redis outage reach stderr as stack traces.
   queue.on('error', (err: Error) => logger.warn({ err: err.message }, 'queue connection error'));

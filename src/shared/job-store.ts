@@ -141,6 +141,7 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
       const res = (await scripts.create.run(redis, all(keys(job.id)), [
         resultTtlS,
         job.requestHash,
+        randomBytes(9).toString('base64url'),
         ...flat({
           [F.id]: job.id,
           [F.model]: job.model,

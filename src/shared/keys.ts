@@ -80,6 +80,8 @@ export const recordFields = {
   /** Internal: the replay guard, the last write applied (`fence:op`) and its result. */
   op: 'op',
   opRet: 'op_ret',
+  /** Internal: the token of the create call that made the record (its replay guard). */
+  createToken: 'create_token',
   /** Internal: the token of the start call that began the current attempt (its replay guard). */
   startToken: 'start_token',
   /** Internal: the last attempt was handed back by a worker shutting down; the next start does not count. */

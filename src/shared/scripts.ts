@@ -8,6 +8,8 @@ export interface Script {
   /** SHA1 of the source Redis runs (tests use it to recognise the script on the wire). */
   readonly sha: string;
   run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  /** Puts the script in Redis's script cache (SCRIPT LOAD), so its first run is one EVALSHA. */
+  load(redis: Redis): Promise<void>;
 }
 
 const luaDir = new URL('./lua/', import.meta.url);
@@ -29,6 +31,9 @@ function createScript(name: string, withPrelude = true): Script {
         return await redis.eval(source, keys.length, ...keys, ...args);
       }
     },
+    async load(redis) {
+      await redis.script('LOAD', source);
+    },
   };
 }
 
@@ -47,3 +52,8 @@ export const scripts = {
   dueDeadlines: createScript('due-deadlines', false),
   read: createScript('read', false),
 } as const;
+
+/** Loads every script into Redis's script cache (a process does this once at start). */
+export async function loadScripts(redis: Redis): Promise<void> {
+  await Promise.all(Object.values(scripts).map((s) => s.load(redis)));
+}

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../shared/config.js';
 import { listenForControl } from '../shared/control-channel.js';
 import { createJobStore } from '../shared/job-store.js';
+import { loadScripts } from '../shared/scripts.js';
 import { globalKeys, queueName } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import { backoffType, type QueueJobData } from '../shared/queue.js';
@@ -43,6 +44,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   const control = createRedis(config, 'control', logger);
   const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(commands, config);
+  await loadScripts(commands);
   const active = createActiveAttempts();
   const metrics = createWorkerMetrics(() => active.size);
 
