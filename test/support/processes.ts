@@ -18,9 +18,16 @@ export interface NodeProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `src/<entry>` with tsx, the environment given on top of PATH/HOME only. */
-export function startNode(entry: 'api/main.ts' | 'worker/main.ts' | 'main.ts', env: Record<string, string>): NodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}`], {
+/**
+ * Starts `src/<entry>` with tsx, the environment given on top of PATH/HOME only; `nodeArgs` go to node
+ * before the entry (e.g. `clockOffsetArgs`).
+ */
+export function startNode(
+  entry: 'api/main.ts' | 'worker/main.ts' | 'main.ts',
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): NodeProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `src/${entry}`], {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,9 +99,17 @@ export async function startApiProcess(env: Record<string, string>): Promise<Node
   return Object.assign(proc, { url: String(line['url']) });
 }
 
+/**
+ * Node arguments that preload `clock-offset.mjs`: with `CLOCK_OFFSET_MS` in the process's environment,
+ * its clock (`Date`) runs that many ms ahead (negative: behind) of the host's.
+ */
+export function clockOffsetArgs(): string[] {
+  return ['--import', fileURLToPath(new URL('./clock-offset.mjs', import.meta.url))];
+}
+
 /** Starts a worker process and resolves once it takes jobs. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<NodeProcess> {
-  const proc = startNode('worker/main.ts', env);
+export async function startWorkerProcess(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<NodeProcess> {
+  const proc = startNode('worker/main.ts', env, nodeArgs);
   await proc.waitForLog((l) => l['msg'] === 'worker started');
   return proc;
 }
