@@ -1,66 +1,11 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiProcess, type NodeProcess } from './support/processes.js';
+import { metric, startStalledReader } from './support/stalled-reader.js';
 import { checkContiguous, readSse, viewerText } from './support/sse.js';
 import { getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 const VIEWER_BUFFER = 1_048_576;
 
-/**
- * An SSE client in another process (Python: it can pin SO_RCVBUF before connecting, which turns off
- * the kernel's receive-buffer autotuning) that reads the response head and then stops reading until
- * `drain()`; then it reads to the end and reports what it got.
- */
-function startStalledReader(url: URL) {
-  const script = `
-import socket, sys, json
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect((${JSON.stringify(url.hostname)}, ${Number(url.port)}))
-s.sendall(b"GET ${url.pathname} HTTP/1.1\\r\\nHost: x\\r\\nAccept: text/event-stream\\r\\n\\r\\n")
-s.recv(1)
-print("connected", flush=True)
-sys.stdin.readline()
-n, done = 1, False
-tail = b""
-while True:
-    try:
-        b = s.recv(65536)
-    except OSError:
-        break
-    if not b:
-        break
-    n += len(b)
-    done = done or b"event: done" in tail + b
-    tail = b[-16:]
-print(json.dumps({"bytes": n, "done": done}), flush=True)
-`;
-  const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  const lines: ((line: string) => void)[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-    let nl: number;
-    while ((nl = out.indexOf('\n')) >= 0) {
-      const line = out.slice(0, nl);
-      out = out.slice(nl + 1);
-      lines.shift()?.(line);
-    }
-  });
-  const nextLine = () => new Promise<string>((resolve) => lines.push(resolve));
-  return {
-    connected: nextLine(),
-    async drain(): Promise<{ bytes: number; sawDone: boolean }> {
-      const result = nextLine();
-      child.stdin.end('go\n');
-      const parsed = JSON.parse(await result) as { bytes: number; done: boolean };
-      return { bytes: parsed.bytes, sawDone: parsed.done };
-    },
-  };
-}
-
-/** One value of a Prometheus text exposition. */
-const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 // A viewer that stops reading while a long job streams is cut off once it owes VIEWER_BUFFER_BYTES;
 // the other viewers get everything, and what the API holds for its viewers stays bounded.

@@ -54,6 +54,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
     logger,
     keepaliveMs: config.keepaliveMs,
     viewerBufferBytes: config.viewerBufferBytes,
+    replayStallMs: config.viewerStallTimeoutMs,
     onViewers: (jobId, count) => presence.set(jobId, count),
     onOverflow: () => metrics.slowViewerDisconnects.inc(),
   });

@@ -9,9 +9,12 @@ import { SseViewer, type LiveEvent } from './sse-viewer.js';
 export interface EventHub {
   /**
    * Adds a viewer of `jobId` that has been sent everything up to `cursor`: subscribes (once per job per
-   * process), then replays the log from the cursor, then follows live.
+   * process), then replays the log from the cursor, then follows live. A response whose client has
+   * already gone is not added.
    */
   attach(jobId: string, res: ServerResponse, cursor: number): Promise<SseViewer>;
+  /** Ends the viewers of jobs whose record is gone (Redis lost it); resolves with how many jobs. */
+  endLostJobs(): Promise<number>;
   /** Viewers of `jobId` attached to this process. */
   localViewers(jobId: string): number;
   /** Viewers attached to this process. */
@@ -30,6 +33,8 @@ export interface EventHubDeps {
   readonly logger: Logger;
   readonly keepaliveMs: number;
   readonly viewerBufferBytes: number;
+  /** A replay the socket takes nothing of for this long is cut off (`VIEWER_STALL_TIMEOUT_MS`). */
+  readonly replayStallMs: number;
   /** Called when a viewer is cut off for not reading. */
   readonly onOverflow?: () => void;
   /** Told the new local viewer count of a job whenever it changes. */
@@ -93,6 +98,8 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     logger.info({ channels: entries.length }, 'subscriber reconnected: viewers catch up from the log');
     void subscriber
       .subscribe(...entries.map(([channel]) => channel))
+      // A Redis that restarted without its data has lost jobs: their viewers end (a reconnect gets 404).
+      .then(() => endLostJobs())
       .then(() => {
         for (const [, entry] of entries) for (const viewer of entry.viewers) void viewer.catchUp();
       })
@@ -112,8 +119,22 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     }
   };
 
+  const endLostJobs = async (): Promise<number> => {
+    const entries = [...byChannel.values()];
+    if (entries.length === 0) return 0;
+    const lost = await store.missing(entries.map((e) => e.jobId));
+    for (const entry of entries) {
+      if (!lost.has(entry.jobId)) continue;
+      logger.warn({ jobId: entry.jobId }, 'job gone from Redis: ending its viewers');
+      for (const viewer of [...entry.viewers]) viewer.end();
+    }
+    return lost.size;
+  };
+  // Each keep-alive tick also looks for jobs that vanished without a reconnect (keys deleted, Redis
+  // replaced behind a proxy): one pipelined EXISTS per followed job per tick.
   const keepalive = setInterval(() => {
     for (const entry of byChannel.values()) for (const viewer of entry.viewers) viewer.keepalive();
+    endLostJobs().catch((err: unknown) => logger.debug({ err }, 'lost-job check failed'));
   }, deps.keepaliveMs);
   keepalive.unref();
 
@@ -121,23 +142,25 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   return {
     async attach(jobId, res, cursor) {
       const channel = store.keys(jobId).channel;
-      let entry = byChannel.get(channel);
-      if (entry === undefined) {
-        entry = { jobId, viewers: new Set(), subscribed: subscriber.subscribe(channel), queue: [], scheduled: false };
-        byChannel.set(channel, entry);
-      }
       const viewer = new SseViewer({
         jobId,
         res,
         cursor,
         readLog: (after, limit) => store.readEvents(jobId, after, limit),
         maxBufferedBytes: deps.viewerBufferBytes,
+        replayStallMs: deps.replayStallMs,
         onClose: detach,
         onOverflow: (v) => {
           logger.info({ jobId: v.jobId }, 'viewer not reading: disconnected (it can resume with Last-Event-ID)');
           deps.onOverflow?.();
         },
       });
+      if (viewer.isClosed) return viewer;
+      let entry = byChannel.get(channel);
+      if (entry === undefined) {
+        entry = { jobId, viewers: new Set(), subscribed: subscriber.subscribe(channel), queue: [], scheduled: false };
+        byChannel.set(channel, entry);
+      }
       entry.viewers.add(viewer);
       viewerCount += 1;
       deps.onViewers?.(jobId, entry.viewers.size);
@@ -146,6 +169,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       await viewer.catchUp();
       return viewer;
     },
+    endLostJobs,
     localViewers(jobId) {
       return byChannel.get(store.keys(jobId).channel)?.viewers.size ?? 0;
     },

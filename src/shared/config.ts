@@ -48,6 +48,11 @@ export interface Config {
   readonly reaperIntervalMs: number;
   /** `VIEWER_BUFFER_BYTES`: unsent bytes a viewer may owe before it is disconnected. Default 1048576. */
   readonly viewerBufferBytes: number;
+  /**
+   * `VIEWER_STALL_TIMEOUT_MS`: a viewer catching up from the log whose socket takes nothing for this
+   * long is disconnected (it can resume). Default 30000.
+   */
+  readonly viewerStallTimeoutMs: number;
   /** `VIEWER_TOKEN_SECRET`: signs viewer tokens; unset = one random secret shared through Redis. */
   readonly viewerTokenSecret: string | undefined;
   /** `VIEWER_TOKEN_TTL_S`: lifetime of a viewer token. Default 86400. */
@@ -87,6 +92,7 @@ export const defaults = {
   lockDurationMs: 15_000,
   upstreamIdleTimeoutMs: 30_000,
   viewerBufferBytes: 1_048_576,
+  viewerStallTimeoutMs: 30_000,
   reaperIntervalMs: 1000,
   redisRetryMs: 30_000,
   viewerTokenTtlS: 86_400,
@@ -161,6 +167,7 @@ export function loadConfig(env: Env): Config {
     reaperIntervalMs: int('REAPER_INTERVAL_MS', defaults.reaperIntervalMs, 10),
     redisRetryMs: int('REDIS_RETRY_MS', defaults.redisRetryMs, 0),
     viewerBufferBytes: int('VIEWER_BUFFER_BYTES', defaults.viewerBufferBytes, 1024),
+    viewerStallTimeoutMs: int('VIEWER_STALL_TIMEOUT_MS', defaults.viewerStallTimeoutMs, 100),
     viewerTokenSecret: optional('VIEWER_TOKEN_SECRET'),
     viewerTokenTtlS: int('VIEWER_TOKEN_TTL_S', defaults.viewerTokenTtlS, 1),
     corsOrigins: list('CORS_ORIGINS'),

@@ -114,6 +114,8 @@ export interface JobStore {
   read(id: string): Promise<StoredJob | undefined>;
   /** The record's status, or undefined when the job is unknown or expired. */
   status(id: string): Promise<string | undefined>;
+  /** Which of `ids` have no record (unknown, expired, or lost with Redis's data); one round trip. */
+  missing(ids: readonly string[]): Promise<Set<string>>;
   /** Status and last sequence number, or undefined when the job is unknown or expired. */
   progress(id: string): Promise<{ status: string; seq: number } | undefined>;
   /** Indexes a started job by its deadline, for the reaper (outside the job's slot, so not in start.lua). */
@@ -230,6 +232,12 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
         const value = replies[i]?.[1];
         return typeof value === 'string' && value !== '';
       });
+    },
+    async missing(ids) {
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.exists(keys(id).record);
+      const replies = (await pipeline.exec()) ?? [];
+      return new Set(ids.filter((_, i) => replies[i]?.[1] === 0));
     },
     async progress(id) {
       const [status, seq] = await redis.hmget(keys(id).record, F.status, F.seq);

@@ -15,28 +15,36 @@ export interface EventsRouteDeps {
   readonly auth: Auth;
 }
 
-/** The resume cursor: `Last-Event-ID` (what EventSource sends on reconnect), else `?last_event_id=`. */
-function cursorOf(req: Request): number {
+/** The resume cursor and where it came from: `Last-Event-ID` (EventSource's reconnect), else `?last_event_id=`. */
+function cursorOf(req: Request): { readonly cursor: number; readonly path: string } {
   const header = req.get('last-event-id');
   const query = req.query['last_event_id'];
   const raw = header ?? (typeof query === 'string' ? query : undefined);
-  if (raw === undefined || raw === '') return 0;
+  const path = header === undefined ? 'query:last_event_id' : 'header:Last-Event-ID';
+  if (raw === undefined || raw === '') return { cursor: 0, path };
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) {
-    const path = header === undefined ? 'query:last_event_id' : 'header:Last-Event-ID';
     throw new AppError('validation_failed', 'The event cursor must be a non-negative integer.', {
       details: [{ path, message: 'must be a non-negative integer' }],
     });
   }
-  return n;
+  return { cursor: n, path };
 }
+
+const streamHead = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'close',
+  // Tells nginx-style proxies not to buffer the stream.
+  'x-accel-buffering': 'no',
+} as const;
 
 /** `GET /v1/jobs/{id}/events`: replay from the log, then live, then close after `done`. */
 export function eventsRoute(deps: EventsRouteDeps): Router {
   const router = Router();
   router.get('/v1/jobs/:id/events', deps.auth.requireReader, async (req, res) => {
     const id = jobIdParam(req);
-    const cursor = cursorOf(req);
+    const { cursor, path } = cursorOf(req);
     const state = await deps.store.progress(id);
     if (state === undefined) throw new AppError('not_found', 'No such job, or its result has expired.');
     if (isTerminal(state.status) && cursor >= state.seq) {
@@ -44,16 +52,21 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
       res.status(204).end();
       return;
     }
+    if (cursor > state.seq) {
+      // Every event, `done` included, would be at or below the cursor: the stream could never end.
+      throw new AppError('validation_failed', `The event cursor ${cursor} is past the job's last event (${state.seq}).`, {
+        details: [{ path, message: `is past the job's last event, ${state.seq}` }],
+      });
+    }
+    if (req.method === 'HEAD') {
+      // Headers only: Express routes HEAD here too, and a HEAD response has no body to stream into.
+      res.writeHead(200, streamHead).end();
+      return;
+    }
     // No chunked framing: the body is the event stream until the connection closes, so each write is
     // the frame's bytes only (SSE connections are not reused anyway).
     res.useChunkedEncodingByDefault = false;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'close',
-      // Tells nginx-style proxies not to buffer the stream.
-      'x-accel-buffering': 'no',
-    });
+    res.writeHead(200, streamHead);
     res.write('retry: 2000\n\n');
     res.socket?.setNoDelay(true);
     deps.metrics.viewerConnections.inc();

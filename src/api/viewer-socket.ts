@@ -1,0 +1,64 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * Where one viewer's bytes go. Once the response head is out (the route writes `retry:` first),
+ * frames go straight to the socket: the response is unframed (no chunked encoding), so this skips
+ * only http's per-write bookkeeping.
+ */
+export class ViewerSocket {
+  private readonly out: { write(chunk: Buffer): boolean; readonly writableLength: number };
+
+  constructor(private readonly res: ServerResponse) {
+    this.out = res.headersSent && res.socket !== null ? res.socket : res;
+  }
+
+  /** The client went away, or the response already ended (it may have before a viewer existed). */
+  get isGone(): boolean {
+    return this.res.destroyed || this.res.writableEnded || this.res.socket === null || this.res.socket.destroyed;
+  }
+
+  /** Bytes written that the kernel has not taken yet. */
+  get bufferedBytes(): number {
+    return this.out.writableLength;
+  }
+
+  /** Writes `chunk`; false when the socket's buffer is above its high-water mark (wait for `drained`). */
+  write(chunk: Buffer): boolean {
+    return this.out.write(chunk);
+  }
+
+  /** Resolves true when the socket takes more, false when it closed or `timeoutMs` passed first. */
+  drained(timeoutMs: number): Promise<boolean> {
+    const socket = this.res.socket;
+    if (socket === null || socket.destroyed) return Promise.resolve(false);
+    if (!socket.writableNeedDrain) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        socket.off('drain', onDrain);
+        socket.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      socket.on('drain', onDrain);
+      socket.on('close', onClose);
+    });
+  }
+
+  /** Calls `listener` once when the response closes for any reason. */
+  onClose(listener: () => void): void {
+    this.res.on('close', listener);
+  }
+
+  /** Ends the response gracefully. */
+  end(): void {
+    this.res.end();
+  }
+
+  /** Drops the connection at once (a viewer that does not read). */
+  destroy(): void {
+    this.res.destroy();
+  }
+}
