@@ -8,7 +8,7 @@ import { createJobStore } from '../shared/job-store.js';
 import { loadScripts } from '../shared/scripts.js';
 import type { Logger } from '../shared/logger.js';
 import { createQueue } from '../shared/queue.js';
-import { createRedis } from '../shared/redis.js';
+import { createRedis, logConnectionErrors } from '../shared/redis.js';
 import { globalKeys } from '../shared/keys.js';
 import { signViewerToken } from '../shared/viewer-token.js';
 import { createAuth } from './auth.js';
@@ -37,7 +37,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
   await loadScripts(redis);
   const queue = createQueue(queueConnection, config.keyPrefix);
   // Without a listener BullMQ's connection errors during a Redis outage reach stderr as stack traces.
-  queue.on('error', (err: Error) => logger.warn({ err: err.message }, 'queue connection error'));
+  queue.on('error', logConnectionErrors(logger, 'queue connection error'));
   // The gauge reads the hub at scrape time; the hub is created just below.
   const metrics = createApiMetrics({ get viewerCount() { return hub.viewerCount; }, bufferedBytes: () => hub.bufferedBytes() });
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -72,10 +72,19 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
   };
   const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config });
 
-  const server = createServer(app);
-  // SSE responses are long-lived; Node's default request timeout would cut them.
-  server.requestTimeout = 0;
+  // requestTimeout bounds receiving the request (headers and body), never the response, so a client
+  // cannot hold a socket by trickling a body while SSE streams run for as long as their jobs do.
+  // Node checks these timeouts every connectionsCheckingInterval (30 s by default): often enough here.
+  const server = createServer(
+    {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(10_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+    },
+    app,
+  );
   server.keepAliveTimeout = 65_000;
+  server.maxConnections = config.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

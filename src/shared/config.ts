@@ -34,6 +34,13 @@ export interface Config {
   readonly maxTokensLimit: number;
   /** `MAX_BODY_BYTES`: largest accepted request body. Default 1048576 (1 MiB). */
   readonly maxBodyBytes: number;
+  /**
+   * `REQUEST_TIMEOUT_MS`: longest a client may take to send a whole request (headers within the lesser
+   * of this and 10 s); it never cuts a response, so SSE streams are not affected. Default 30000.
+   */
+  readonly requestTimeoutMs: number;
+  /** `MAX_CONNECTIONS`: open connections an API process accepts (viewers included); more are refused. Default 20000. */
+  readonly maxConnections: number;
   /** `LOCK_DURATION_MS`: BullMQ job lock; a dead worker's job returns after about this long. Default 15000. */
   readonly lockDurationMs: number;
   /** `UPSTREAM_IDLE_TIMEOUT_MS`: an upstream body silent this long (not even a ping) is aborted. Default 30000. */
@@ -89,6 +96,8 @@ export const defaults = {
   keyPrefix: 'genrelay',
   maxTokensLimit: 128_000,
   maxBodyBytes: 1_048_576,
+  requestTimeoutMs: 30_000,
+  maxConnections: 20_000,
   lockDurationMs: 15_000,
   upstreamIdleTimeoutMs: 30_000,
   viewerBufferBytes: 1_048_576,
@@ -162,6 +171,8 @@ export function loadConfig(env: Env): Config {
     keyPrefix,
     maxTokensLimit: int('MAX_TOKENS_LIMIT', defaults.maxTokensLimit, 1),
     maxBodyBytes: int('MAX_BODY_BYTES', defaults.maxBodyBytes, 1024),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', defaults.requestTimeoutMs, 1000),
+    maxConnections: int('MAX_CONNECTIONS', defaults.maxConnections, 1),
     lockDurationMs: int('LOCK_DURATION_MS', defaults.lockDurationMs, 1000),
     upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', defaults.upstreamIdleTimeoutMs, 100),
     reaperIntervalMs: int('REAPER_INTERVAL_MS', defaults.reaperIntervalMs, 10),

@@ -28,16 +28,23 @@ export function createRedis(
     lazyConnect: extra.lazyConnect ?? false,
     enableAutoPipelining: role === 'commands',
   });
+  redis.on('error', logConnectionErrors(logger, 'redis connection error', { role }));
+  return redis;
+}
+
+/**
+ * An `error` listener for a Redis connection (ioredis's, or BullMQ's over one): ioredis emits an
+ * error per failed reconnect, and one JSON log line every 5 s is enough to see an outage.
+ */
+export function logConnectionErrors(logger: Logger, msg: string, fields: Record<string, unknown> = {}): (err: Error) => void {
   let lastLogged = 0;
-  redis.on('error', (err: Error) => {
-    // ioredis emits an error per failed reconnect; one line every 5 s is enough to see an outage.
+  return (err) => {
     const now = Date.now();
     if (now - lastLogged > 5000) {
       lastLogged = now;
-      logger.warn({ err: err.message, role }, 'redis connection error');
+      logger.warn({ err: err.message, ...fields }, msg);
     }
-  });
-  return redis;
+  };
 }
 
 /**
