@@ -34,7 +34,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
   const record = (body: unknown, key: string, tag: string | null, n: number): SimRequestRecord =>
     deps.log.add({
       id: requestId, key, tag, n, body, headers: redactHeaders(req.headers), startedAt,
-      status: 200, fault: null, deltasSent: 0, outcome: 'in_progress',
+      status: 200, fault: null, deltasSent: 0, textSent: '', outcome: 'in_progress',
     });
   const reject = (body: unknown, status: number, type: string, message: string): void => {
     Object.assign(record(body, `body:${hash.toString('hex', 0, 8)}`, null, 0), { status, outcome: 'rejected' });
@@ -78,6 +78,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
   }
   respondLater(res, behaviour, rec, deps, () => {
     rec.deltasSent = plan.ends.length;
+    rec.textSent = plan.text;
     sendJson(res, messageObject({
       id: makeId('msg_01'), model: request.model, content: planContent(plan), stopReason: plan.stopReason,
       stopSequence: plan.stopSequence, inputTokens, outputTokens: outputTokens(plan),

@@ -30,6 +30,8 @@ export interface SimRequestRecord {
   fault: SimFault | null;
   /** Text deltas written so far. */
   deltasSent: number;
+  /** The text of those deltas, exactly as written (stamps included): what a client was sent. */
+  textSent: string;
   /** How the request ended so far (see `SimOutcome`). */
   outcome: SimOutcome;
   /** `Date.now()` when the client closed the connection before the answer ended. */

@@ -120,8 +120,10 @@ export function streamResponse(args: StreamArgs): () => void {
       }
       const piece = plan.text.slice(plan.ends[sent - 1] ?? 0, plan.ends[sent]);
       // Stamped when written, not when due: a late timer shows up as latency, as it should.
-      out.write(deltaFrame(textIndex, 'text_delta', behaviour.stamp ? piece + formatStamp() : piece));
+      const written = behaviour.stamp ? piece + formatStamp() : piece;
+      out.write(deltaFrame(textIndex, 'text_delta', written));
       record.deltasSent = sent + 1;
+      record.textSent += written;
       step++;
     }
     // The last delta ends the stream at once, not one interval later, unless a fault is due there.

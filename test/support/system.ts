@@ -49,6 +49,8 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
   for (let i = 0; i < (options.workers ?? 1); i += 1) workers.push(await createWorker({ config, logger, client }));
   const api = await startApi(config, logger);
   const redis = new Redis(config.redisUrl);
+  // Tests that kill Redis see this client's reconnect errors too; they are expected.
+  redis.on('error', () => {});
   let closing: Promise<void> | undefined;
   return {
     url: api.url,
