@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { checkContiguous, readSse, viewerText, type SseEvent } from './support/sse.js';
-import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
+import { jobEnded, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // Redis with AOF, killed with SIGKILL and restarted twice while thirty jobs stream to sixty viewers:
 // every job ends once, and every viewer, whether it stayed connected or left and resumed with
@@ -55,10 +55,7 @@ describe('Redis killed and restarted with AOF in the middle of many streams', ()
     );
     const stayed = await Promise.all(staying);
     for (const { j, id } of submitted) {
-      const record = await eventually(async () => {
-        const r = await getRecord(sys.url, id);
-        return ['queued', 'running'].includes(String(r['status'])) ? undefined : r;
-      }, 30_000, `job ${j} ended`);
+      const record = await jobEnded(sys.url, id);
       const requests = sys.sim.requests.filter((r) => r.tag === `aof-${j}`);
       const upstream = requests.at(-1)?.textSent;
       expect(record['status']).toBe('completed');

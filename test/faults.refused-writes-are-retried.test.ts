@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { checkContiguous, readSse, viewerText } from './support/sse.js';
-import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
+import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, words, type TestSystem } from './support/system.js';
 
 // Redis refusing the worker's writes mid-stream (OOM under noeviction, made with CONFIG SET maxmemory
 // on a private server), or holding them (CLIENT PAUSE WRITE): what the upstream sent still reaches the
@@ -25,7 +25,6 @@ describe('writes that Redis refuses or holds', () => {
     await server.stop();
   });
 
-  const words = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${i === 0 ? '' : ' '}${tag}${i}`).join('');
   const streaming = async (text: string, tag: string) => {
     const { json } = await submitJob(sys.url, { max_tokens: 1000, messages: [{ role: 'user', content: simPrompt({ text, tps: 30, tag }) }] });
     const id = String(json['id']);
@@ -33,11 +32,6 @@ describe('writes that Redis refuses or holds', () => {
     await eventually(async () => (String((await getRecord(sys.url, id))['text']).length > 20 ? true : undefined));
     return { id, viewing };
   };
-  const ended = (id: string) =>
-    eventually(async () => {
-      const r = await getRecord(sys.url, id);
-      return ['queued', 'running'].includes(String(r['status'])) ? undefined : r;
-    }, 30_000, 'job ended');
   const during = async (ms: number, on: () => Promise<unknown>, off: () => Promise<unknown>) => {
     await on();
     try {
@@ -52,7 +46,7 @@ describe('writes that Redis refuses or holds', () => {
     const text = words(60, 'o');
     const { id, viewing } = await streaming(text, 'oom-short');
     await oom(600);
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'completed', attempt: 1, partial: false, text });
     const view = await viewing;
     checkContiguous(view.events);
@@ -64,7 +58,7 @@ describe('writes that Redis refuses or holds', () => {
     const text = words(60, 'g');
     const { id, viewing } = await streaming(text, 'oom-long');
     await oom(2500);
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'completed', attempt: 2, partial: false, text });
     const view = await viewing;
     checkContiguous(view.events);
@@ -79,7 +73,7 @@ describe('writes that Redis refuses or holds', () => {
     const text = words(60, 'p');
     const { id, viewing } = await streaming(text, 'paused');
     await admin.client('PAUSE', '800', 'WRITE');
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'completed', attempt: 1, text });
     const view = await viewing;
     checkContiguous(view.events);

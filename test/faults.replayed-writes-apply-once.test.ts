@@ -3,7 +3,7 @@ import { loadScripts, scripts } from '../src/shared/scripts.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { redisUrl } from './support/redis.js';
 import { checkContiguous, readSse, viewerText } from './support/sse.js';
-import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
+import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, words, type TestSystem } from './support/system.js';
 
 // ioredis sends a command again after a reconnect when its reply never came. The proxy makes exactly
 // that happen to one job script: Redis runs it, the connection is cut before the reply gets through,
@@ -23,7 +23,6 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     await proxy.close();
   });
 
-  const words = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${i === 0 ? '' : ' '}${tag}${i}`).join('');
   const submit = async (behaviour: Record<string, unknown>) => {
     const { status, json } = await submitJob(sys.url, {
       max_tokens: 1000,
@@ -32,11 +31,6 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     expect(status).toBe(202);
     return String(json['id']);
   };
-  const ended = (id: string) =>
-    eventually(async () => {
-      const r = await getRecord(sys.url, id);
-      return ['queued', 'running'].includes(String(r['status'])) ? undefined : r;
-    }, 30_000, `job ${id} ended`);
   const lifecycle = (events: { event: string; data: string }[]) =>
     events
       .filter((e) => e.event === 'status' || e.event === 'reset')
@@ -51,7 +45,7 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     const viewing = readSse(`${sys.url}/v1/jobs/${id}/events`);
     await eventually(async () => (String((await getRecord(sys.url, id))['text']).length > 0 ? true : undefined));
     await proxy.dropReplyTo([scripts.append.sha, id]);
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'completed', attempt: 1, text, partial: false });
     const view = await viewing;
     checkContiguous(view.events);
@@ -67,7 +61,7 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     const firstStart = proxy.dropReplyTo([scripts.start.sha]);
     const id = await submit({ text, tps: 100, tag: 'replay-start' });
     await firstStart;
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'completed', attempt: 1, text });
     const view = await readSse(`${sys.url}/v1/jobs/${id}/events`);
     checkContiguous(view.events);
@@ -80,7 +74,7 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     const firstRequeue = proxy.dropReplyTo([scripts.requeue.sha]);
     const id = await submit({ text, tps: 100, tag: 'replay-requeue', fault: 'http_529', fault_times: 1 });
     await firstRequeue;
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'completed', attempt: 2, text, error: null });
     const view = await readSse(`${sys.url}/v1/jobs/${id}/events`);
     checkContiguous(view.events);
@@ -93,7 +87,7 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     const firstFinish = proxy.dropReplyTo([scripts.finish.sha]);
     const id = await submit({ text, tps: 100, tag: 'replay-finish' });
     await firstFinish;
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'completed', attempt: 1, text });
     const view = await readSse(`${sys.url}/v1/jobs/${id}/events`);
     checkContiguous(view.events);
@@ -106,6 +100,6 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     const id = await submit({ text: 'once', tag: 'replay-create' });
     await firstCreate;
     expect(proxy.dropped).toBe(before + 1);
-    expect(await ended(id)).toMatchObject({ status: 'completed', text: 'once' });
+    expect(await jobEnded(sys.url, id)).toMatchObject({ status: 'completed', text: 'once' });
   });
 });

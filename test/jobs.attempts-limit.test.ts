@@ -5,7 +5,7 @@ import { createWorker } from '../src/worker/create-worker.js';
 import { createUpstreamClient } from '../src/worker/upstream-client.js';
 import { startWorkerProcess, type NodeProcess } from './support/processes.js';
 import { checkContiguous, readSse } from './support/sse.js';
-import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
+import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // One count of attempts, on the record: a crashed attempt counts when the next one starts, and a
 // start past JOB_ATTEMPTS ends the job `failed` instead of running it again. When BullMQ gives up on
@@ -28,11 +28,6 @@ describe('the attempt limit', () => {
     JOB_ATTEMPTS: '2',
     LOCK_DURATION_MS: '1000',
   });
-  const ended = (id: string, timeoutMs = 30_000) =>
-    eventually(async () => {
-      const r = await getRecord(sys.url, id);
-      return ['queued', 'running'].includes(String(r['status'])) ? undefined : r;
-    }, timeoutMs, `job ${id} ended`);
 
   it('a crash loop gets JOB_ATTEMPTS attempts, then ends failed with the reason', async () => {
     const { json } = await submitJob(sys.url, {
@@ -52,7 +47,7 @@ describe('the attempt limit', () => {
     // The third worker finds the limit used up and does not call the upstream again.
     const last = await startWorkerProcess(workerEnv());
     procs.push(last);
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'failed', attempt: 2, partial: true });
     expect(record['error']).toMatchObject({ type: 'attempts_exhausted', message: expect.stringMatching(/all 2 attempts used/) });
     expect(sys.sim.requests.filter((r) => r.tag === 'crash-loop')).toHaveLength(2);
@@ -73,7 +68,7 @@ describe('the attempt limit', () => {
       client: createUpstreamClient({ apiKey: 'test-key', baseUrl: sys.sim.url }),
     });
     try {
-      const record = await ended(id, 20_000);
+      const record = await jobEnded(sys.url, id, 20_000);
       expect(record).toMatchObject({ status: 'failed' });
       expect(record['error']).toMatchObject({ type: 'queue_failed', message: expect.stringMatching(/JSON/) });
       expect(sys.sim.requests.filter((r) => r.tag === 'queue-fails')).toHaveLength(0);

@@ -6,7 +6,7 @@ import { createWorker } from '../src/worker/create-worker.js';
 import { createUpstreamClient } from '../src/worker/upstream-client.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { startApiProcess } from './support/processes.js';
-import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
+import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // A job that has not ended keeps its keys however long it waits; RESULT_TTL_S counts from its end.
 // A submission cut short by a dying API node leaves nothing that blocks its Idempotency-Key: the retry
@@ -25,11 +25,6 @@ describe('job keys and submissions across waits and crashes', () => {
       logger: createLogger('silent', 'test'),
       client: createUpstreamClient({ apiKey: 'test-key', baseUrl: sys.sim.url }),
     });
-  const ended = (id: string) =>
-    eventually(async () => {
-      const r = await getRecord(sys.url, id);
-      return ['queued', 'running'].includes(String(r['status'])) ? undefined : r;
-    }, 20_000, `job ${id} ended`);
 
   it('a job queued longer than RESULT_TTL_S is kept, runs, and expires RESULT_TTL_S after it ends', async () => {
     const { status, json } = await submitJob(sys.url, { max_tokens: 50, messages: [{ role: 'user', content: simPrompt({ text: 'late but here' }) }] });
@@ -43,7 +38,7 @@ describe('job keys and submissions across waits and crashes', () => {
     expect(await sys.redis.ttl(keys.log)).toBe(-1);
     const worker = await newWorker();
     try {
-      expect(await ended(id)).toMatchObject({ status: 'completed', text: 'late but here' });
+      expect(await jobEnded(sys.url, id)).toMatchObject({ status: 'completed', text: 'late but here' });
       expect(await sys.redis.ttl(keys.record)).toBeGreaterThan(0);
       await eventually(async () => ((await fetch(`${sys.url}/v1/jobs/${id}`)).status === 404 ? true : undefined), 5000, 'expiry');
     } finally {
@@ -76,7 +71,7 @@ describe('job keys and submissions across waits and crashes', () => {
       const id = String(retry.json['id']);
       const worker = await newWorker();
       try {
-        expect(await ended(id)).toMatchObject({ status: 'completed', text: 'submitted once' });
+        expect(await jobEnded(sys.url, id)).toMatchObject({ status: 'completed', text: 'submitted once' });
       } finally {
         await worker.close(1000);
       }

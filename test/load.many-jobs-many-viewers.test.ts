@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster, type NodeProcess } from './support/processes.js';
 import { readSse, viewerText, type SseEvent } from './support/sse.js';
-import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
+import { jobEnded, simPrompt, submitJob } from './support/system.js';
 
 /**
  * What is wrong with one viewer's events against the text the upstream sent: ids missing below the
@@ -62,10 +62,7 @@ describe('a load of jobs and viewers across processes', () => {
     );
     const totals = { viewers: 0, lost: 0, duplicated: 0, reordered: 0, unended: 0 };
     for (const { j, id, views } of results) {
-      const record = await eventually(async () => {
-        const r = await getRecord(api(0), id);
-        return ['queued', 'running'].includes(String(r['status'])) ? undefined : r;
-      }, 30_000, `job ${j} ended`);
+      const record = await jobEnded(api(0), id);
       const upstream = cluster.sim.requests.filter((r) => r.tag === `load-${j}`).at(-1)?.textSent ?? '';
       expect(upstream).toBe(text(j));
       expect(record).toMatchObject({ status: 'completed', text: upstream });

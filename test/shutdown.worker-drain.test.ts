@@ -3,7 +3,7 @@ import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { startNode, type NodeProcess } from './support/processes.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 import { checkContiguous, readSse, viewerText, type SseRead } from './support/sse.js';
-import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
+import { eventually, getRecord, simPrompt, submitJob, words } from './support/system.js';
 
 // A worker process that gets SIGTERM stops taking jobs and lets its running attempts finish for up to
 // SHUTDOWN_TIMEOUT_MS; what is still running then is handed back (another worker runs it as the next
@@ -43,8 +43,6 @@ describe('worker shutdown', () => {
     await p.waitForLog((l) => l['msg'] === 'worker started');
     return p;
   };
-  /** `n` words, one delta each. */
-  const words = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${i === 0 ? '' : ' '}${tag}${i}`).join('');
   const submit = async (url: string, text: string, tps: number, tag: string) => {
     const { status, json } = await submitJob(url, {
       max_tokens: 1000,

@@ -3,7 +3,7 @@ import { createLogger } from '../src/shared/logger.js';
 import { createWorker } from '../src/worker/create-worker.js';
 import { createUpstreamClient } from '../src/worker/upstream-client.js';
 import { clockOffsetArgs, startWorkerProcess, type NodeProcess } from './support/processes.js';
-import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
+import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // Deadlines are stamped and compared on one clock, Redis's. A worker whose host clock runs a minute
 // ahead (a preload shifts its Date) neither ends other workers' jobs early from its reaper nor its
@@ -18,11 +18,6 @@ describe('a worker whose clock runs ahead', () => {
     await skewed?.stop('SIGKILL');
     await sys.close();
   });
-  const ended = (id: string) =>
-    eventually(async () => {
-      const r = await getRecord(sys.url, id);
-      return ['queued', 'running'].includes(String(r['status'])) ? undefined : r;
-    }, 30_000, `job ${id} ended`);
   const submit = async (maxDurationMs: number, behaviour: Record<string, unknown>) => {
     const { json } = await submitJob(sys.url, {
       max_tokens: 1000,
@@ -53,7 +48,7 @@ describe('a worker whose clock runs ahead', () => {
         },
         clockOffsetArgs(),
       );
-      const record = await ended(id);
+      const record = await jobEnded(sys.url, id);
       expect(record).toMatchObject({ status: 'completed', error: null });
       expect(String(record['worker'])).not.toContain(`:${skewed.pid}:`);
     } finally {
@@ -65,7 +60,7 @@ describe('a worker whose clock runs ahead', () => {
     if (skewed === undefined) throw new Error('the skewed worker runs from the test before');
     // The only worker left is the skewed one.
     const id = await submit(1500, { tokens: 400, tps: 20, tag: 'own-job' });
-    const record = await ended(id);
+    const record = await jobEnded(sys.url, id);
     expect(record).toMatchObject({ status: 'timed_out', error: { type: 'timed_out' } });
     expect(String(record['worker'])).toContain(`:${skewed.pid}:`);
     // Both stamps come from the Redis clock: the job ended at its deadline, not before.

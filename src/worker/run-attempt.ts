@@ -54,6 +54,11 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   input.signal.addEventListener('abort', onOuterAbort, { once: true });
 
   let storeError: unknown;
+  // The batch Redis would not take is lost to this attempt only: the next one starts over.
+  const storeFailure = (): AttemptResult => {
+    const message = storeError instanceof Error ? storeError.message : "Redis refused the attempt's writes";
+    return { kind: 'failed', failure: { error: { type: 'store_unavailable', message }, retryable: true, retryAfterMs: undefined } };
+  };
   const writer = createEventWriter({
     store: deps.store,
     jobId,
@@ -122,11 +127,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
     }
   } catch (err) {
     if (!controller.signal.aborted) {
-      const written = await writer.flush();
-      if (written === 'unavailable') {
-        const message = storeError instanceof Error ? storeError.message : 'Redis refused the attempt\'s writes';
-        return { kind: 'failed', failure: { error: { type: 'store_unavailable', message }, retryable: true, retryAfterMs: undefined } };
-      }
+      if ((await writer.flush()) === 'unavailable') return storeFailure();
       return { kind: 'failed', failure: classifyUpstreamError(err) };
     }
   } finally {
@@ -145,10 +146,6 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
     const message = `the upstream sent nothing for ${idleMs} ms`;
     return { kind: 'failed', failure: { error: { type: 'upstream_stalled', message }, retryable: true, retryAfterMs: undefined } };
   }
-  if (kind === 'store_unavailable') {
-    // The batch Redis would not take is lost to this attempt only: the next one starts over.
-    const message = storeError instanceof Error ? storeError.message : 'Redis refused the attempt\'s writes';
-    return { kind: 'failed', failure: { error: { type: 'store_unavailable', message }, retryable: true, retryAfterMs: undefined } };
-  }
+  if (kind === 'store_unavailable') return storeFailure();
   return { kind: 'aborted', reason: kind };
 }

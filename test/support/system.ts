@@ -107,3 +107,16 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Polls the record of job `id` until it is terminal and returns it. */
+export function jobEnded(baseUrl: string, id: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  return eventually(async () => {
+    const r = await getRecord(baseUrl, id);
+    return r['status'] === 'queued' || r['status'] === 'running' ? undefined : r;
+  }, timeoutMs, `job ${id} ended`);
+}
+
+/** `n` words `<tag>0 <tag>1 …`, one simulator delta each when given as its `text`. */
+export function words(n: number, tag: string): string {
+  return Array.from({ length: n }, (_, i) => `${i === 0 ? '' : ' '}${tag}${i}`).join('');
+}
