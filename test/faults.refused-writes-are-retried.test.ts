@@ -69,6 +69,31 @@ describe('writes that Redis refuses or holds', () => {
     expect(sys.sim.requests.filter((r) => r.tag === 'oom-long').map((r) => r.outcome)).toEqual(['client_closed', 'completed']);
   });
 
+  it('a job that times out while Redis refuses writes past REDIS_RETRY_MS still ends with what it streamed', async () => {
+    const { json } = await submitJob(sys.url, {
+      max_tokens: 1000,
+      max_duration_ms: 1500,
+      messages: [{ role: 'user', content: simPrompt({ tokens: 400, tps: 30, tag: 'oom-deadline' }) }],
+    });
+    const id = String(json['id']);
+    const viewing = readSse(`${sys.url}/v1/jobs/${id}/events`);
+    await eventually(async () => (String((await getRecord(sys.url, id))['text']).length > 0 ? true : undefined));
+    const before = String((await getRecord(sys.url, id))['text']);
+    // Refused from before the deadline (1.5 s) until past the final flush's budget (REDIS_RETRY_MS,
+    // 1.5 s from the first refusal), but within the ending's: the last output goes with the ending.
+    await oom(2500);
+    const record = await jobEnded(sys.url, id);
+    expect(record).toMatchObject({ status: 'timed_out', attempt: 1 });
+    const text = String(record['text']);
+    expect(text.startsWith(before)).toBe(true);
+    expect(text.length).toBeGreaterThan(before.length);
+    const sent = sys.sim.requests.find((r) => r.tag === 'oom-deadline')?.textSent ?? '';
+    expect(sent.startsWith(text)).toBe(true);
+    const view = await viewing;
+    checkContiguous(view.events);
+    expect(viewerText(view.events)).toBe(text);
+  });
+
   it('writes held by CLIENT PAUSE WRITE land when it ends, in order, once', async () => {
     const text = words(60, 'p');
     const { id, viewing } = await streaming(text, 'paused');

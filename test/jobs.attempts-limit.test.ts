@@ -55,6 +55,8 @@ describe('the attempt limit', () => {
     checkContiguous(view.events);
     expect(view.events.filter((e) => e.event === 'done')).toHaveLength(1);
     expect(JSON.parse(view.events.at(-1)?.data ?? '{}')).toMatchObject({ status: 'failed' });
+    // No worker is left for the next test's job until it has prepared it.
+    await last.stop();
   }, 90_000);
 
   it('when BullMQ fails a job by itself (a processor error on its last try), the record ends failed at once', async () => {

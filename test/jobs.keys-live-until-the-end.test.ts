@@ -46,6 +46,24 @@ describe('job keys and submissions across waits and crashes', () => {
     }
   });
 
+  it('an Idempotency-Key used again after its job expired makes a new job, which runs', async () => {
+    const body = { max_tokens: 50, messages: [{ role: 'user', content: simPrompt({ text: 'again' }) }] };
+    const key = `reused-${Math.random()}`;
+    const worker = await newWorker();
+    try {
+      const first = await submitJob(sys.url, body, { 'idempotency-key': key });
+      const id = String(first.json['id']);
+      expect(await jobEnded(sys.url, id)).toMatchObject({ status: 'completed' });
+      await eventually(async () => ((await fetch(`${sys.url}/v1/jobs/${id}`)).status === 404 ? true : undefined), 5000, 'expiry');
+      // BullMQ still keeps the finished queue job (for an hour); the new record is queued afresh.
+      const second = await submitJob(sys.url, body, { 'idempotency-key': key });
+      expect(second.status).toBe(202);
+      expect(await jobEnded(sys.url, String(second.json['id']), 10_000)).toMatchObject({ status: 'completed', text: 'again' });
+    } finally {
+      await worker.close(1000);
+    }
+  });
+
   it('an API node killed after creating the record but before queueing it: the retry with the same Idempotency-Key queues that job', async () => {
     const proxy = await startFaultProxy(sys.config.redisUrl);
     const doomed = await startApiProcess({

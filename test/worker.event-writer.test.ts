@@ -129,7 +129,22 @@ describe('the event writer when Redis refuses its writes', () => {
     expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text).join('')).toBe(text);
   });
 
-  it('past the retry budget the writer stops as unavailable, once, and writes nothing more', async () => {
+  it('the retry budget counts refusals, not the time a write was held before it was refused', async () => {
+    const job = await startJob(store);
+    const stops: WriterStop[] = [];
+    const writer = createEventWriter({ store, jobId: job.id, writes: job.writes, retryBudgetMs: 500, onStop: (why) => stops.push(why) });
+    await refuseWrites();
+    // Held for a second (longer than the budget), then refused, then taken 300 ms later.
+    await admin.client('PAUSE', '1000', 'WRITE');
+    writer.text('held then refused');
+    await new Promise((r) => setTimeout(r, 1300));
+    await takeWrites();
+    expect(await writer.flush()).toBe('ok');
+    expect(stops).toEqual([]);
+    expect((await store.read(job.id))?.text).toBe('held then refused');
+  });
+
+  it('past the retry budget the writer stops as unavailable and holds the batch; a later flush writes it', async () => {
     const job = await startJob(store);
     const stops: { why: WriterStop; err: unknown }[] = [];
     const writer = createEventWriter({
@@ -141,17 +156,22 @@ describe('the event writer when Redis refuses its writes', () => {
     });
     await refuseWrites();
     try {
-      writer.text('lost to this attempt');
+      writer.text('held ');
       expect(await writer.flush()).toBe('unavailable');
-      writer.text('after');
+      // Pieces that come while stopped are dropped: the attempt is stopping.
+      writer.text('dropped');
       expect(await writer.flush()).toBe('unavailable');
     } finally {
       await takeWrites();
     }
-    expect(stops).toHaveLength(1);
-    expect(stops[0]?.why).toBe('unavailable');
+    expect(stops.map((s) => s.why)).toEqual(['unavailable', 'unavailable']);
     expect(stops[0]?.err).toBeInstanceOf(StoreUnavailableError);
     expect(String((stops[0]?.err as Error).message)).toMatch(/OOM/);
     expect((await store.read(job.id))?.text).toBe('');
+    // Redis takes writes again: the held batch lands, once.
+    expect(await writer.flush()).toBe('ok');
+    expect((await store.read(job.id))?.text).toBe('held ');
+    const deltas = (await store.readEvents(job.id, 0, 100)).filter((e) => e.type === 'delta');
+    expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text)).toEqual(['held ']);
   });
 });

@@ -119,16 +119,23 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     }
   };
 
-  const endLostJobs = async (): Promise<number> => {
-    const entries = [...byChannel.values()];
-    if (entries.length === 0) return 0;
-    const lost = await store.missing(entries.map((e) => e.jobId));
-    for (const entry of entries) {
-      if (!lost.has(entry.jobId)) continue;
-      logger.warn({ jobId: entry.jobId }, 'job gone from Redis: ending its viewers');
-      for (const viewer of [...entry.viewers]) viewer.end();
-    }
-    return lost.size;
+  // One check at a time: during an outage the ticks would otherwise queue a check each in ioredis.
+  let checking: Promise<number> | undefined;
+  const endLostJobs = (): Promise<number> => {
+    checking ??= (async () => {
+      const entries = [...byChannel.values()];
+      if (entries.length === 0) return 0;
+      const lost = await store.missing(entries.map((e) => e.jobId));
+      for (const entry of entries) {
+        if (!lost.has(entry.jobId)) continue;
+        logger.warn({ jobId: entry.jobId }, 'job gone from Redis: ending its viewers');
+        for (const viewer of [...entry.viewers]) viewer.end();
+      }
+      return lost.size;
+    })().finally(() => {
+      checking = undefined;
+    });
+    return checking;
   };
   // Each keep-alive tick also looks for jobs that vanished without a reconnect (keys deleted, Redis
   // replaced behind a proxy): one pipelined EXISTS per followed job per tick.

@@ -34,6 +34,7 @@ export async function replayLog(
   let lastSent = from;
   for (;;) {
     const page = await readLog(lastSent, pageSize);
+    const before = lastSent;
     let chunk: Buffer[] = [];
     let size = 0;
     let done = false;
@@ -55,6 +56,8 @@ export async function replayLog(
       if (done) return { lastSent, done, stalled: false };
     }
     if (!(await flush())) return { lastSent, done, stalled: true };
-    if (page.length < pageSize) return { lastSent, done: false, stalled: false };
+    // A short page is the end of the log; a page that moved nothing on (a hole in the log) would come
+    // back the same: stop either way.
+    if (page.length < pageSize || lastSent === before) return { lastSent, done: false, stalled: false };
   }
 }

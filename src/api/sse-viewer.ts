@@ -115,9 +115,13 @@ export class SseViewer {
     try {
       do {
         this.again = false;
+        const before = this.lastSent;
         const result = await replayLog(this.socket, this.options.readLog, this.lastSent, this.options.replayStallMs);
         if (this.closed) return;
         this.lastSent = result.lastSent;
+        // Seen live but not in the log (a failover lost it): reading again would spin. Follow live;
+        // the next event that is not the next number sends the viewer back here.
+        if (this.lastSent === before && !this.again) this.liveSeen = this.lastSent;
         if (result.done) {
           this.end();
           return;

@@ -30,7 +30,9 @@ export type JobSubmitter = (request: JobRequest, idempotencyKey: string | undefi
  * is the claim: `create.lua` makes it or finds it in one atomic step, and a second request with the
  * same key and body gets the same job (another body: 409). A request that finds the job created but
  * not yet queued (the first request's node died in between, or is still on its way) queues it
- * itself: BullMQ ignores a second add of one job id. Nothing is left to block the key.
+ * itself: BullMQ ignores a second add of one job id. Nothing is left to block the key. The BullMQ job
+ * id is the record's own (`<id>.<create token>`), so a key used again after its record expired is
+ * queued afresh, whatever BullMQ still keeps of the finished job before it.
  */
 export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
   return async (request, idempotencyKey) => {
@@ -53,7 +55,7 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
     }
     if (created.kind === 'exists' && created.enqueued) return { id, created: false };
     try {
-      await deps.queue.add('generate', { jobId: id }, jobOptions(id, deps.jobAttempts));
+      await deps.queue.add('generate', { jobId: id }, jobOptions(created.queueJobId, deps.jobAttempts));
     } catch (cause) {
       // Not answered 202, so nobody relies on the record: it keeps its provisional TTL, and a retry
       // with the same Idempotency-Key queues this same job.

@@ -27,21 +27,28 @@ export class ViewerSocket {
     return this.out.write(chunk);
   }
 
-  /** Resolves true when the socket takes more, false when it closed or `timeoutMs` passed first. */
-  drained(timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once the socket drained, false when it closed or took nothing at all for `stallMs`
+   * (a reader that is slow but reading keeps it waiting: what is buffered goes down meanwhile).
+   */
+  drained(stallMs: number): Promise<boolean> {
     const socket = this.res.socket;
     if (socket === null || socket.destroyed) return Promise.resolve(false);
     if (!socket.writableNeedDrain) return Promise.resolve(true);
     return new Promise((resolve) => {
+      let buffered = socket.writableLength;
       const done = (ok: boolean) => {
-        clearTimeout(timer);
+        clearInterval(timer);
         socket.off('drain', onDrain);
         socket.off('close', onClose);
         resolve(ok);
       };
       const onDrain = () => done(true);
       const onClose = () => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
+      const timer = setInterval(() => {
+        if (socket.writableLength >= buffered) done(false);
+        buffered = socket.writableLength;
+      }, stallMs);
       socket.on('drain', onDrain);
       socket.on('close', onClose);
     });

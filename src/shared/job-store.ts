@@ -30,9 +30,10 @@ export type WriteOutcome = 'ok' | 'gone' | 'ended' | 'fenced' | 'not_due';
 
 /** Outcome of `create`. */
 export type CreateOutcome =
-  | { readonly kind: 'created'; readonly createdAt: number }
+  /** `queueJobId`: the BullMQ job id to queue it under (unique per record). */
+  | { readonly kind: 'created'; readonly createdAt: number; readonly queueJobId: string }
   /** A job with this id and the same request exists; `enqueued` once it reached the queue. */
-  | { readonly kind: 'exists'; readonly enqueued: boolean }
+  | { readonly kind: 'exists'; readonly enqueued: boolean; readonly queueJobId: string }
   /** The id is taken by a different request (an Idempotency-Key reused with another body). */
   | { readonly kind: 'conflict' };
 
@@ -50,7 +51,9 @@ export type StartOutcome =
       readonly params: string;
     }
   | { readonly kind: 'ended'; readonly status: TerminalStatus }
-  | { readonly kind: 'gone' };
+  | { readonly kind: 'gone' }
+  /** A replay of this start arrived after a later start (another worker's) replaced it. */
+  | { readonly kind: 'superseded' };
 
 /** Outcome of `cancel`. */
 export type CancelOutcome = 'gone' | 'already_ended' | 'cancelled' | 'requested';
@@ -70,9 +73,10 @@ export interface JobEnd {
   /** The attempt's write; undefined = unfenced (cancel, the reaper, a failure BullMQ decided). */
   readonly write?: WriteId;
   readonly error?: JobError;
-  readonly fields?: Readonly<Record<string, string | number>>;
-  /** Only if the job's deadline has passed on the Redis clock (the reaper). */
-  readonly onlyIfDue?: boolean;
+  /** The attempt's last output, written with the ending (a batch Redis refused until now). */
+  readonly batch?: AppendBatch;
+  /** Only if the job's deadline passed at least this many ms ago on the Redis clock (the reaper). */
+  readonly overdueByMs?: number;
 }
 
 /** The raw record hash plus the current text, read together. */
@@ -95,6 +99,13 @@ const codes: Record<number, WriteOutcome> = { [-1]: 'gone', [-2]: 'ended', [-3]:
 const outcome = (n: unknown): WriteOutcome => (Number(n) >= 0 ? 'ok' : (codes[Number(n)] ?? 'gone'));
 const flat = (fields: Readonly<Record<string, string | number>>): (string | number)[] =>
   Object.entries(fields).flat();
+/** A batch as the scripts take it: text, the number of events, their type/data pairs. */
+const batchArgs = (batch: AppendBatch): (string | number)[] => [
+  batch.text,
+  batch.events.length,
+  ...batch.events.flatMap((e) => [e.type, e.data]),
+];
+const noBatch: AppendBatch = { text: '', events: [], fields: {} };
 
 /** Every read and write of a job's keys; the state transitions are the Lua scripts in `lua/`. */
 export interface JobStore {
@@ -122,8 +133,8 @@ export interface JobStore {
   trackDeadline(id: string, deadlineAt: number): Promise<void>;
   /** Removes a job from the deadline index. */
   untrackDeadline(id: string): Promise<void>;
-  /** Ids of jobs whose deadline has passed on the Redis clock, oldest first. */
-  dueDeadlines(limit: number): Promise<string[]>;
+  /** Ids of jobs whose deadline passed at least `graceMs` ago on the Redis clock, oldest first. */
+  dueDeadlines(limit: number, graceMs: number): Promise<string[]>;
   /** Which of `ids` have their cancel flag set (one round trip). */
   cancelRequested(ids: readonly string[]): Promise<string[]>;
   /** Up to `limit` events with sequence numbers above `afterSeq`, in order. */
@@ -140,10 +151,12 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
   return {
     keys,
     async create(job) {
+      const token = randomBytes(9).toString('base64url');
       const res = (await scripts.create.run(redis, all(keys(job.id)), [
         resultTtlS,
         job.requestHash,
-        randomBytes(9).toString('base64url'),
+        token,
+        `${job.id}.${token}`,
         ...flat({
           [F.id]: job.id,
           [F.model]: job.model,
@@ -153,8 +166,8 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
         }),
       ])) as unknown[];
       const kind = String(res[0]);
-      if (kind === 'created') return { kind, createdAt: Number(res[1]) };
-      if (kind === 'exists') return { kind, enqueued: Number(res[1]) === 1 };
+      if (kind === 'created') return { kind, createdAt: Number(res[1]), queueJobId: String(res[2]) };
+      if (kind === 'exists') return { kind, enqueued: Number(res[1]) === 1, queueJobId: String(res[2]) };
       return { kind: 'conflict' };
     },
     async confirm(id) {
@@ -176,11 +189,11 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
         };
       }
       if (kind === 'ended') return { kind, status: String(res[1]) as TerminalStatus };
+      if (kind === 'superseded') return { kind };
       return { kind: 'gone' };
     },
     async append(id, write, batch) {
-      const events = batch.events.flatMap((e) => [e.type, e.data]);
-      const args = [write.fence, write.op, batch.text, batch.events.length, ...events, ...flat(batch.fields)];
+      const args = [write.fence, write.op, ...batchArgs(batch), ...flat(batch.fields)];
       return outcome(await scripts.append.run(redis, all(keys(id)), args));
     },
     async requeue(id, write, reason, handBack = false) {
@@ -193,8 +206,9 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
         end.status,
         end.error === undefined ? '' : JSON.stringify(end.error),
         resultTtlS,
-        end.onlyIfDue === true ? 1 : 0,
-        ...flat(end.fields ?? {}),
+        end.overdueByMs ?? '',
+        ...batchArgs(end.batch ?? noBatch),
+        ...flat(end.batch?.fields ?? {}),
       ];
       return outcome(await scripts.finish.run(redis, all(keys(id)), args));
     },
@@ -220,8 +234,8 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
     async untrackDeadline(id) {
       await redis.zrem(deadlines, id);
     },
-    async dueDeadlines(limit) {
-      return (await scripts.dueDeadlines.run(redis, [deadlines], [limit])) as string[];
+    async dueDeadlines(limit, graceMs) {
+      return (await scripts.dueDeadlines.run(redis, [deadlines], [limit, graceMs])) as string[];
     },
     async cancelRequested(ids) {
       if (ids.length === 0) return [];

@@ -82,8 +82,12 @@ export const recordFields = {
   opRet: 'op_ret',
   /** Internal: the token of the create call that made the record (its replay guard). */
   createToken: 'create_token',
+  /** Internal: the BullMQ job id the record is queued under, `<id>.<create token>`. */
+  queueJobId: 'queue_job_id',
   /** Internal: the token of the start call that began the current attempt (its replay guard). */
   startToken: 'start_token',
+  /** Internal: every start token so far, space-separated (a replay that comes after a later start is refused). */
+  startTokens: 'start_tokens',
   /** Internal: the last attempt was handed back by a worker shutting down; the next start does not count. */
   handedBack: 'handed_back',
   /** Internal: the job reached the queue (create's provisional TTL is gone). */

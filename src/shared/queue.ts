@@ -16,12 +16,13 @@ export function createQueue(connection: Redis, keyPrefix: string): Queue<QueueJo
 export const backoffType = 'upstream';
 
 /**
- * Options of every queued generation. The BullMQ job id is the genrelay job id, so a job is never
- * queued twice. Finished BullMQ jobs are pruned: the job record is the truth, not the queue.
+ * Options of every queued generation. `queueJobId` is the record's (`<jobId>.<create token>`), so a
+ * record is never queued twice. Finished BullMQ jobs are pruned: the job record is the truth, not the
+ * queue.
  */
-export function jobOptions(jobId: string, attempts: number): JobsOptions {
+export function jobOptions(queueJobId: string, attempts: number): JobsOptions {
   return {
-    jobId,
+    jobId: queueJobId,
     attempts,
     backoff: { type: backoffType },
     removeOnComplete: { age: 3600, count: 10_000 },

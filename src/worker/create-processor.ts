@@ -56,10 +56,11 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       const started = await retryRefused(() => store.start(jobId, deps.workerId, deps.jobAttempts), deps.redisRetryMs);
       if (started.kind !== 'started') {
         logger.debug({ jobId, outcome: started }, 'job not started');
-        if (started.kind === 'ended') await store.untrackDeadline(jobId);
+        if (started.kind === 'ended') await retryRefused(() => store.untrackDeadline(jobId), deps.redisRetryMs);
         return;
       }
-      await store.trackDeadline(jobId, started.deadlineAt);
+      // In the deadline index before anything can run long: a refused ZADD is retried like the rest.
+      await retryRefused(() => store.trackDeadline(jobId, started.deadlineAt), deps.redisRetryMs);
       const log = logger.child({ jobId, attempt: started.attempt });
       // From the time left on the Redis clock, not from deadline_at: this host's clock may be off.
       deadlineTimer = setTimeout(() => controller.abort(new AttemptAbort('timed_out')), started.remainingMs);
@@ -111,9 +112,12 @@ async function settle(
   };
   const end = async (status: TerminalStatus, error?: JobError) => {
     const write = writes.next();
-    await retryRefused(() => store.finish(jobId, { status, write, ...(error === undefined ? {} : { error }) }), deps.redisRetryMs);
+    // A batch Redis refused until now goes with the ending, so a cancelled or timed-out job keeps it.
+    const batch = result.kind === 'aborted' ? result.unwritten : undefined;
+    const ending = { status, write, ...(error === undefined ? {} : { error }), ...(batch === undefined ? {} : { batch }) };
+    await retryRefused(() => store.finish(jobId, ending), deps.redisRetryMs);
     // Whether this finish won or lost the race, the job has ended: the reaper can forget it.
-    await store.untrackDeadline(jobId);
+    await retryRefused(() => store.untrackDeadline(jobId), deps.redisRetryMs);
   };
   switch (result.kind) {
     case 'completed':

@@ -13,8 +13,16 @@ export interface EventWriter {
   thinking(piece: string): void;
   /** Record fields (usage) to set with the next write. */
   fields(values: Readonly<Record<string, string | number>>): void;
-  /** Writes whatever is pending and resolves when nothing is in flight: `ok`, or why it stopped. */
+  /**
+   * Writes whatever is pending and resolves when nothing is in flight: `ok`, or why it stopped. After
+   * an `unavailable` stop it tries the held batch again first (with a fresh budget).
+   */
   flush(): Promise<'ok' | WriterStop>;
+  /**
+   * After an `unavailable` stop: everything not written (the held batch and what queued behind it) as
+   * one batch, handed over to be written with the attempt's ending; the writer keeps nothing.
+   */
+  unwritten(): AppendBatch | undefined;
 }
 
 /** Options of {@link createEventWriter}. */
@@ -23,7 +31,7 @@ export interface EventWriterOptions {
   readonly jobId: string;
   /** The attempt's write ids (shared with the attempt's other writes). */
   readonly writes: AttemptWrites;
-  /** Called once when the writer stops (refused, or Redis unavailable past `retryBudgetMs`): the attempt must stop. */
+  /** Called when the writer stops (refused, or Redis unavailable past `retryBudgetMs`): the attempt must stop. */
   readonly onStop: (why: WriterStop, error?: unknown) => void;
   /** How long a batch Redis refuses is retried before the attempt gives up. */
   readonly retryBudgetMs: number;
@@ -36,9 +44,11 @@ export interface EventWriterOptions {
  * latency); while one is in flight pieces accumulate and go out together when it returns, so the
  * number of round trips follows what Redis can take. Each write is one `append` script call with its
  * own write id. A batch, once taken, is never dropped: a write Redis refuses is sent again, the same
- * batch under the same id, until it lands; only after `retryBudgetMs` of refusals does the writer stop
- * (`unavailable`). When the store refuses the attempt (job ended, or a newer attempt owns it) the
- * writer stops too. Either way `onStop` is called once and later pieces are dropped.
+ * batch under the same id, until it lands; after `retryBudgetMs` of refusals the writer stops
+ * (`unavailable`) and holds the batch, which the next `flush()` tries first (an attempt that is ending
+ * anyway, cancelled or timed out, keeps its last text that way). When the store refuses the attempt
+ * (job ended, or a newer attempt owns it) the writer stops for good. Either way `onStop` is called and
+ * pieces that come while stopped are dropped: the attempt is stopping.
  */
 export function createEventWriter(options: EventWriterOptions): EventWriter {
   const { store, jobId, writes } = options;
@@ -49,6 +59,8 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   let pendingFields: Record<string, string | number> = {};
   let inFlight: Promise<void> | undefined;
   let stopped: WriterStop | undefined;
+  // The batch Redis refused past the budget, with its id: written first when the writer goes on.
+  let held: { id: WriteId; batch: AppendBatch } | undefined;
 
   const take = (): AppendBatch => {
     const batch = {
@@ -72,12 +84,18 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
     try {
       result = await retryRefused(() => store.append(jobId, id, batch), options.retryBudgetMs);
     } catch (err) {
+      held = { id, batch };
       stop('unavailable', err);
       return;
     }
     if (result !== 'ok' && result !== 'not_due') stop(result);
   };
   const pump = async (): Promise<void> => {
+    if (held !== undefined) {
+      const { id, batch } = held;
+      held = undefined;
+      await write(id, batch);
+    }
     while (hasPending() && stopped === undefined) await write(writes.next(), take());
   };
   const kick = () => {
@@ -103,11 +121,20 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
       Object.assign(pendingFields, values);
     },
     async flush() {
-      while (stopped === undefined && (inFlight !== undefined || hasPending())) {
+      if (stopped === 'unavailable') stopped = undefined;
+      while (stopped === undefined && (inFlight !== undefined || hasPending() || held !== undefined)) {
         if (inFlight === undefined) kick();
         await inFlight;
       }
       return stopped ?? 'ok';
+    },
+    unwritten() {
+      if (stopped !== 'unavailable' || inFlight !== undefined) return undefined;
+      const rest = take();
+      const first = held?.batch;
+      held = undefined;
+      if (first === undefined) return rest.events.length > 0 || Object.keys(rest.fields).length > 0 ? rest : undefined;
+      return { text: first.text + rest.text, events: [...first.events, ...rest.events], fields: { ...first.fields, ...rest.fields } };
     },
   };
 }

@@ -19,12 +19,18 @@ export interface ReaperDeps {
 }
 
 const batch = 100;
+/**
+ * How long past a job's deadline the reaper waits for the job's own worker, whose timer fires at the
+ * deadline and whose ending writes the attempt's last output; the reaper is for workers that cannot.
+ */
+export const deadlineGraceMs = 2000;
 
 /**
  * Runs in every worker, safely in several at once (every ending goes through the same
  * compare-and-set in finish.lua, so the first wins and the others are refused):
- * - ends `timed_out` every job whose deadline passed, whoever was running it: its worker may be
- *   wedged (SIGSTOP, a blocked event loop) or dead, and a job between attempts has no timer at all;
+ * - ends `timed_out` every job whose deadline passed {@link deadlineGraceMs} ago (Redis clock) and
+ *   that does not run in this worker: its worker may be wedged (SIGSTOP, a blocked event loop) or
+ *   dead, and a job between attempts has no timer at all;
  * - aborts local attempts whose cancel flag is set, in case this worker missed the broadcast (the
  *   control subscription was reconnecting).
  */
@@ -36,21 +42,24 @@ export function startReaper(deps: ReaperDeps): Reaper {
     for (;;) {
       // Due on the Redis clock, and checked against it again inside finish: a reaper on a host whose
       // clock runs ahead must not end other workers' jobs early.
-      const due = await store.dueDeadlines(batch);
-      for (const id of due) {
+      const due = await store.dueDeadlines(batch, deadlineGraceMs);
+      // Attempts running here have their own timer, armed from the time Redis said was left: their
+      // worker ends them (with their last output); a process whose loop is wedged runs no reaper either.
+      const local = new Set(active.ids());
+      const others = due.filter((id) => !local.has(id));
+      for (const id of others) {
         const outcome = await store.finish(id, {
           status: 'timed_out',
           error: { type: 'timed_out', message: 'max_duration_ms reached (ended by the reaper)' },
-          onlyIfDue: true,
+          overdueByMs: deadlineGraceMs,
         });
         // Cannot happen for ids the same clock found due; if it does, leave them for the next pass.
         if (outcome === 'not_due') return;
         if (outcome === 'ok') logger.warn({ jobId: id }, 'reaper ended a job past its deadline');
         await store.untrackDeadline(id);
-        // The local timer normally gets there first; if the attempt is here and still going, stop it.
-        active.abort(id, 'timed_out');
       }
-      if (due.length < batch) return;
+      // A full page of which some are local would come back the same: the next pass takes it.
+      if (due.length < batch || others.length < due.length) return;
     }
   };
   const sweepCancels = async () => {

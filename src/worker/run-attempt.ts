@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { JobStore } from '../shared/job-store.js';
+import type { AppendBatch, JobStore } from '../shared/job-store.js';
 import { abortKind, AttemptAbort, type AbortKind } from './abort-reason.js';
 import { classifyUpstreamError, type UpstreamFailure } from './classify-upstream-error.js';
 import { createEventWriter } from './event-writer.js';
@@ -9,7 +9,12 @@ import { createWatchedFetch } from './watched-fetch.js';
 /** How an attempt ended, before anything is recorded as the job's ending. */
 export type AttemptResult =
   | { readonly kind: 'completed'; readonly stopReason: string | null }
-  | { readonly kind: 'aborted'; readonly reason: Exclude<AbortKind, 'stalled' | 'store_unavailable'> }
+  | {
+      readonly kind: 'aborted';
+      readonly reason: Exclude<AbortKind, 'stalled' | 'store_unavailable'>;
+      /** Output Redis refused until now: the job's ending writes it (cancel and timeout keep their text). */
+      readonly unwritten?: AppendBatch;
+    }
   | { readonly kind: 'failed'; readonly failure: UpstreamFailure };
 
 /** What one attempt needs. */
@@ -140,12 +145,14 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
     if (written === 'ok') return { kind: 'completed', stopReason };
     kind = written === 'unavailable' ? 'store_unavailable' : 'fenced';
   }
-  // Keep what was produced before the abort, unless this attempt was fenced out.
-  if (kind !== 'fenced') await writer.flush();
+  // Keep what was produced before the abort, unless this attempt was fenced out, or Redis has just
+  // refused it for REDIS_RETRY_MS (the next attempt starts over).
+  const flushed = kind !== 'fenced' && kind !== 'store_unavailable' ? await writer.flush() : 'ok';
   if (kind === 'stalled') {
     const message = `the upstream sent nothing for ${idleMs} ms`;
     return { kind: 'failed', failure: { error: { type: 'upstream_stalled', message }, retryable: true, retryAfterMs: undefined } };
   }
   if (kind === 'store_unavailable') return storeFailure();
-  return { kind: 'aborted', reason: kind };
+  const unwritten = flushed === 'unavailable' ? writer.unwritten() : undefined;
+  return { kind: 'aborted', reason: kind, ...(unwritten === undefined ? {} : { unwritten }) };
 }

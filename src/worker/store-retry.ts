@@ -17,18 +17,20 @@ export class StoreUnavailableError extends Error {
  * Runs `write` until Redis takes it: an error reply (OOM under `noeviction`, READONLY while a replica
  * is promoted, LOADING, a connection closed under the command) means the script did not run, so the
  * same write, with the same {@link WriteId}, is sent again after a backoff from 25 ms doubling to
- * 1 s. Commands that are merely waiting (Redis down, ioredis reconnecting) wait inside ioredis and do
- * not count. After `budgetMs` of refusals it throws {@link StoreUnavailableError}.
+ * 1 s. The budget counts from the first refusal: time a command spent merely waiting inside ioredis
+ * (Redis down, a reconnect, CLIENT PAUSE) before it was refused does not use it up. After `budgetMs`
+ * of refusals it throws {@link StoreUnavailableError}.
  */
 export async function retryRefused<T>(write: () => Promise<T>, budgetMs: number): Promise<T> {
-  const started = Date.now();
+  let firstRefusal: number | undefined;
   for (let delayMs = 25; ; delayMs = Math.min(delayMs * 2, 1000)) {
     try {
       return await write();
     } catch (err) {
-      const waited = Date.now() - started;
-      if (waited >= budgetMs) throw new StoreUnavailableError(err, waited);
-      await sleep(Math.min(delayMs, budgetMs - waited));
+      firstRefusal ??= Date.now();
+      const refusedFor = Date.now() - firstRefusal;
+      if (refusedFor >= budgetMs) throw new StoreUnavailableError(err, refusedFor);
+      await sleep(Math.min(delayMs, budgetMs - refusedFor));
     }
   }
 }

@@ -10,16 +10,7 @@ if not st[1] then return -1 end
 if st[4] == id then return tonumber(st[5]) end
 if is_terminal(st[1]) then return -2 end
 if st[2] ~= ARGV[1] or st[1] ~= 'running' then return -3 end
-local n = tonumber(ARGV[4])
-local seq = 0
-for i = 0, n - 1 do
-  seq = append(ARGV[5 + 2 * i], ARGV[6 + 2 * i])
-end
-if n > 0 and st[3] ~= '1' then
-  redis.call('HSET', rec, 'has_output', 1, 'first_token_at', now_ms())
-end
-if ARGV[3] ~= '' then redis.call('APPEND', textkey, ARGV[3]) end
-local fields = 5 + 2 * n
+local seq, fields = apply_batch(3, st[3])
 if #ARGV >= fields then
   redis.call('HSET', rec, 'op', id, 'op_ret', seq, unpack(ARGV, fields))
 else

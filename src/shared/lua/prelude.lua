@@ -20,6 +20,22 @@ local function append(type, data)
   return seq
 end
 
+-- One batch of an attempt's output: ARGV[at] the text to APPEND ('' = none), ARGV[at+1] n events,
+-- then n type/data pairs. Returns the last sequence number (0 without events) and the index of the
+-- first ARGV after the batch. `had_output` is the record's has_output as read by the caller.
+local function apply_batch(at, had_output)
+  local n = tonumber(ARGV[at + 1])
+  local seq = 0
+  for i = 0, n - 1 do
+    seq = append(ARGV[at + 2 + 2 * i], ARGV[at + 3 + 2 * i])
+  end
+  if n > 0 and had_output ~= '1' then
+    redis.call('HSET', rec, 'has_output', 1, 'first_token_at', now_ms())
+  end
+  if ARGV[at] ~= '' then redis.call('APPEND', textkey, ARGV[at]) end
+  return seq, at + 2 + 2 * n
+end
+
 -- The terminal transition (callers have checked the job is not terminal): status, `done` built from
 -- the record, and the result TTL on every key of the job (the first TTL a started job's keys get).
 local function finish(status, err_json, now, ttl)

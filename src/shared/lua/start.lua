@@ -7,9 +7,10 @@
 -- ARGV[1] worker id, ARGV[2] start token (unique per call: the replay guard), ARGV[3] most attempts,
 -- ARGV[4] result TTL seconds.
 -- Returns {'started', attempt, fence, deadline_at, ms left before the deadline (Redis clock), params
--- JSON} | {'ended', status} | {'gone'}. A replayed call returns what the first run started.
+-- JSON} | {'ended', status} | {'gone'} | {'superseded'}. A replayed call returns what its first run
+-- started, or `superseded` when a later start has replaced it since (the replay came too late).
 local f = redis.call('HMGET', rec, 'status', 'cancel_requested_at', 'deadline_at', 'has_output',
-  'last_error', 'max_duration_ms', 'params', 'start_token', 'attempt', 'fence', 'handed_back')
+  'last_error', 'max_duration_ms', 'params', 'start_token', 'attempt', 'fence', 'handed_back', 'start_tokens')
 if not f[1] then return {'gone'} end
 if is_terminal(f[1]) then return {'ended', f[1]} end
 local now = now_ms()
@@ -17,6 +18,7 @@ if f[8] == ARGV[2] and f[1] == 'running' then
   local deadline = tonumber(f[3])
   return {'started', tonumber(f[9]), tonumber(f[10]), deadline, math.max(0, deadline - now), f[7]}
 end
+if f[12] and string.find(' ' .. f[12] .. ' ', ' ' .. ARGV[2] .. ' ', 1, true) then return {'superseded'} end
 if f[2] then
   finish('cancelled', '{"type":"cancelled","message":"cancelled before the attempt started"}', now, ARGV[4])
   return {'ended', 'cancelled'}
@@ -28,8 +30,11 @@ end
 local attempt = tonumber(f[9]) or 0
 if f[11] ~= '1' then attempt = attempt + 1 end
 local limit = tonumber(ARGV[3])
+-- Still `running` at a start: the attempt before ended without a word (crash, lost lock), and
+-- last_error, if any, is an older attempt's.
+local interrupted = f[1] == 'running'
 if attempt > limit then
-  local last = f[1] == 'running' and 'ended without a result: its worker stopped or lost the job'
+  local last = interrupted and 'ended without a result: its worker stopped or lost the job'
     or ('failed: ' .. (f[5] or 'unknown'))
   local message = 'all ' .. limit .. ' attempts used; the last one ' .. last
   finish('failed', cjson.encode({type = 'attempts_exhausted', message = message}), now, ARGV[4])
@@ -42,10 +47,10 @@ if not deadline then
   redis.call('HSET', rec, 'started_at', now, 'deadline_at', deadline)
 end
 redis.call('HSET', rec, 'status', 'running', 'attempt', attempt, 'attempt_started_at', now,
-  'worker', ARGV[1], 'start_token', ARGV[2])
-redis.call('HDEL', rec, 'stop_reason', 'truncated', 'output_tokens', 'first_token_at', 'handed_back')
+  'worker', ARGV[1], 'start_token', ARGV[2], 'start_tokens', f[12] and (f[12] .. ' ' .. ARGV[2]) or ARGV[2])
+redis.call('HDEL', rec, 'stop_reason', 'truncated', 'output_tokens', 'first_token_at', 'handed_back', 'last_error')
 if f[4] == '1' then
-  local reason = f[5] or 'the previous attempt was interrupted'
+  local reason = (not interrupted and f[5]) or 'the previous attempt was interrupted: its worker stopped or lost the job'
   append('reset', '{"attempt":' .. attempt .. ',"reason":' .. cjson.encode(reason) .. '}')
   redis.call('DEL', textkey)
   redis.call('HDEL', rec, 'has_output')
