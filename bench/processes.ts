@@ -93,7 +93,8 @@ function nodeArgs(name: string, entry: string, profile: boolean, flags: readonly
  */
 export function scriptNodeFlags(script: string): string[] {
   const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
-  const words = (pkg.scripts[script] ?? '').split(/\s+/);
+  // `exec node …`: the script replaces npm's shell with node, so a signal to npm reaches node.
+  const words = (pkg.scripts[script] ?? '').split(/\s+/).filter((w, i) => !(i === 0 && w === 'exec'));
   if (words[0] !== 'node') return [];
   const end = words.indexOf('--import');
   return words.slice(1, end === -1 ? undefined : end).filter((w) => w.startsWith('--'));

@@ -1,54 +1,79 @@
+import type { Registry } from 'prom-client';
 import { startApi } from './api/create-api.js';
 import { loadConfig } from './shared/config.js';
+import { loadDotEnv } from './shared/dot-env.js';
 import { AppError } from './shared/errors.js';
-import { createLogger } from './shared/logger.js';
+import { failStartup } from './shared/fail-startup.js';
+import { createLogger, routeConsoleToLogger } from './shared/logger.js';
 import { assertRedisReachable } from './shared/redis.js';
 import { installShutdown } from './shared/shutdown.js';
 import { startLocalRedisIfMissing } from './local-redis.js';
-import { startSimulator } from './simulator/index.js';
+import { demoBehaviour, startSimulator } from './simulator/index.js';
 import { createWorker } from './worker/create-worker.js';
 import { createUpstreamClient } from './worker/upstream-client.js';
-import { failStartup } from './shared/fail-startup.js';
 
 async function main(): Promise<void> {
   // `npm start`: API and worker in one process; without a key, the simulated upstream too.
+  const envFile = loadDotEnv();
   let config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, 'genrelay');
-  const closers: (() => Promise<void>)[] = [];
-
-  const localRedis = await startLocalRedisIfMissing(config.redisUrl, process.env['REDIS_URL'] === undefined, logger);
-  if (localRedis !== undefined) closers.push(localRedis.stop);
-  await assertRedisReachable(config.redisUrl);
-
-  let apiKey = config.anthropicApiKey;
-  if (apiKey === undefined && config.anthropicBaseUrl === undefined) {
-    if (config.production) {
-      throw new AppError('config_invalid', 'ANTHROPIC_API_KEY is not set (required with NODE_ENV=production).');
-    }
-    const simulator = await startSimulator();
-    closers.push(() => simulator.close());
-    config = Object.freeze({ ...config, anthropicBaseUrl: simulator.url });
-    apiKey = 'simulator';
-    const line = '='.repeat(78);
-    process.stderr.write(
-      `\n${line}\n  NO ANTHROPIC_API_KEY: using the built-in SIMULATED upstream at ${simulator.url}\n` +
-        `  Output is generated text, not Claude. Set ANTHROPIC_API_KEY to use the real API.\n${line}\n\n`,
-    );
-  } else if (apiKey === undefined) {
-    apiKey = 'placeholder-key';
+  routeConsoleToLogger(logger);
+  if (envFile !== undefined) logger.info({ file: envFile }, 'read .env (variables set in the environment win)');
+  if (config.anthropicApiKey === undefined && config.anthropicBaseUrl === undefined && config.production) {
+    throw new AppError('config_invalid', 'ANTHROPIC_API_KEY is not set (required with NODE_ENV=production).');
   }
-  if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: the API accepts requests without a key');
-
-  const worker = await createWorker({
-    config,
-    logger,
-    client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl }),
-  });
-  // One process, one /metrics: the API's and the worker's.
-  const api = await startApi(config, logger, [worker.metrics.registry]);
-  process.stderr.write(`genrelay is up: ${api.url}  (try: curl -N ${api.url}/healthz)\n`);
+  // Everything started so far, stopped in reverse if a later step fails: nothing is left half-way.
   // API first (viewers reconnect elsewhere), then the worker drains, then what they depended on.
-  installShutdown(logger, [() => api.close(), () => worker.close(), ...closers.reverse()]);
+  const started: (() => Promise<void>)[] = [];
+  const shutdown = installShutdown(logger, () => [...started].reverse());
+  try {
+    const localRedis = await startLocalRedisIfMissing(config.redisUrl, process.env['REDIS_URL'] === undefined, logger);
+    if (localRedis !== undefined) started.push(localRedis.stop);
+    await assertRedisReachable(config.redisUrl);
+
+    let apiKey = config.anthropicApiKey;
+    let simulated = false;
+    if (apiKey === undefined && config.anthropicBaseUrl === undefined) {
+      // Writes like a model: Markdown at a human pace, so the first run shows streaming.
+      const simulator = await startSimulator({ defaults: demoBehaviour });
+      started.push(() => simulator.close());
+      config = Object.freeze({ ...config, anthropicBaseUrl: simulator.url });
+      apiKey = 'simulator';
+      simulated = true;
+    } else if (apiKey === undefined) {
+      apiKey = 'placeholder-key';
+    }
+    if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: the API accepts requests without a key');
+
+    // The API first: a taken port fails here, before the worker has taken any job.
+    const workerMetrics: Registry[] = [];
+    const api = await startApi(config, logger, () => workerMetrics);
+    started.push(() => api.close());
+    const worker = await createWorker({
+      config,
+      logger,
+      client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl, logger }),
+    });
+    started.push(() => worker.close());
+    // One process, one /metrics: the API's and the worker's.
+    workerMetrics.push(worker.metrics.registry);
+
+    const line = '='.repeat(78);
+    if (simulated) {
+      process.stderr.write(
+        `\n${line}\n  NO ANTHROPIC_API_KEY: using the built-in SIMULATED upstream at ${config.anthropicBaseUrl ?? ''}\n` +
+          `  Output is generated text, not Claude. Set ANTHROPIC_API_KEY to use the real API.\n${line}\n`,
+      );
+    }
+    process.stderr.write(
+      `\ngenrelay is up.\n  console:  ${api.url}/   (submit a prompt and watch it stream)\n` +
+        `  API:      ${api.url}/v1/jobs   health: ${api.url}/healthz   metrics: ${api.url}/metrics\n\n`,
+    );
+    shutdown.started();
+  } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    throw err;
+  }
 }
 
 main().catch(failStartup);

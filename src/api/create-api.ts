@@ -8,6 +8,7 @@ import { createJobStore } from '../shared/job-store.js';
 import { loadScripts } from '../shared/scripts.js';
 import type { Logger } from '../shared/logger.js';
 import { createQueue } from '../shared/queue.js';
+import { listen } from '../shared/listen.js';
 import { createRedis, logConnectionErrors } from '../shared/redis.js';
 import { globalKeys } from '../shared/keys.js';
 import { signViewerToken } from '../shared/viewer-token.js';
@@ -28,8 +29,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Builds the API from the configuration and starts listening on `config.host:config.port`. */
-export async function startApi(config: Config, logger: Logger, extraMetrics: readonly Registry[] = []): Promise<ApiServer> {
+/**
+ * Builds the API from the configuration and starts listening on `config.host:config.port`;
+ * `extraMetrics` are more registries served at `/metrics`, read at each scrape (the worker's, when
+ * both run in one process and the worker starts after the API).
+ */
+export async function startApi(config: Config, logger: Logger, extraMetrics: () => readonly Registry[] = () => []): Promise<ApiServer> {
   const redis = createRedis(config, 'commands', logger);
   const subscriber = createRedis(config, 'subscriber', logger);
   const queueConnection = createRedis(config, 'queue', logger);
@@ -85,36 +90,35 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: rea
   );
   server.keepAliveTimeout = 65_000;
   server.maxConnections = config.maxConnections;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const failures: unknown[] = [];
+      tokenSecret.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.close().catch((err: unknown) => failures.push(err));
+      await presence.close().catch((err: unknown) => failures.push(err));
+      server.closeIdleConnections();
+      // A keep-alive connection that was busy a moment ago would hold close() for keepAliveTimeout.
+      const force = setTimeout(() => server.closeAllConnections(), 2000);
+      force.unref();
+      await closed;
+      clearTimeout(force);
+      await queue.close().catch((err: unknown) => failures.push(err));
+      for (const conn of [redis, queueConnection]) await conn.quit().catch((err: unknown) => failures.push(err));
+      if (failures.length > 0) throw new AggregateError(failures, 'api close failed');
+    })();
+    return closing;
+  };
+  try {
+    await listen(server, config.port, config.host, 'PORT');
+  } catch (err) {
+    // Nothing half-started: the connections opened above go too.
+    await close().catch(() => {});
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url }, 'api listening');
-
-  let closing: Promise<void> | undefined;
-  return {
-    server,
-    url,
-    close() {
-      closing ??= (async () => {
-        const failures: unknown[] = [];
-        tokenSecret.close();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await hub.close().catch((err: unknown) => failures.push(err));
-        await presence.close().catch((err: unknown) => failures.push(err));
-        server.closeIdleConnections();
-        // A keep-alive connection that was busy a moment ago would hold close() for keepAliveTimeout.
-        const force = setTimeout(() => server.closeAllConnections(), 2000);
-        force.unref();
-        await closed;
-        clearTimeout(force);
-        await queue.close().catch((err: unknown) => failures.push(err));
-        for (const conn of [redis, queueConnection]) await conn.quit().catch((err: unknown) => failures.push(err));
-        if (failures.length > 0) throw new AggregateError(failures, 'api close failed');
-      })();
-      return closing;
-    },
-  };
+  return { server, url, close };
 }

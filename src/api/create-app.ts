@@ -23,8 +23,8 @@ export interface AppDeps {
   readonly presence: Presence;
   readonly submit: JobSubmitter;
   readonly metrics: ApiMetrics;
-  /** More registries served at `/metrics` (the worker's, when both run in one process). */
-  readonly extraMetrics: readonly Registry[];
+  /** More registries served at `/metrics` (the worker's, when both run in one process), read per scrape. */
+  readonly extraMetrics: () => readonly Registry[];
   readonly logger: Logger;
   readonly auth: Auth;
   readonly mintViewerToken: (jobId: string) => { token: string; expiresAt: number };
@@ -51,7 +51,8 @@ export function createApp(deps: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'redis unreachable' });
   });
   app.get('/metrics', async (_req, res) => {
-    const registry = deps.extraMetrics.length === 0 ? deps.metrics.registry : Registry.merge([deps.metrics.registry, ...deps.extraMetrics]);
+    const extra = deps.extraMetrics();
+    const registry = extra.length === 0 ? deps.metrics.registry : Registry.merge([deps.metrics.registry, ...extra]);
     res.type(registry.contentType).send(await registry.metrics());
   });
 

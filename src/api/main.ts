@@ -1,17 +1,24 @@
 import { loadConfig } from '../shared/config.js';
-import { createLogger } from '../shared/logger.js';
+import { loadDotEnv } from '../shared/dot-env.js';
+import { failStartup } from '../shared/fail-startup.js';
+import { createLogger, routeConsoleToLogger } from '../shared/logger.js';
 import { assertRedisReachable } from '../shared/redis.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { startApi } from './create-api.js';
-import { failStartup } from '../shared/fail-startup.js';
 
 async function main(): Promise<void> {
+  const envFile = loadDotEnv();
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, 'api');
+  routeConsoleToLogger(logger);
+  if (envFile !== undefined) logger.info({ file: envFile }, 'read .env (variables set in the environment win)');
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: the API accepts requests without a key');
+  const closers: (() => Promise<void>)[] = [];
+  const shutdown = installShutdown(logger, () => closers);
   await assertRedisReachable(config.redisUrl);
   const api = await startApi(config, logger);
-  installShutdown(logger, [() => api.close()]);
+  closers.push(() => api.close());
+  shutdown.started();
 }
 
 main().catch(failStartup);

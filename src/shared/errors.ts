@@ -10,7 +10,8 @@ export type AppErrorCode =
   | 'unsupported_media_type'
   | 'upstream_failed'
   | 'fenced'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'port_unavailable';
 
 /** One error type for the whole code base; `cause` keeps the original failure. */
 export class AppError extends Error {

@@ -19,8 +19,13 @@ export type SimFault = SimHttpFault | 'error_event' | 'drop' | 'stall';
  * overridden by the last `<<sim {JSON}>>` directive in the request's text (same field names).
  */
 export interface SimBehaviour {
-  /** Exact output text. Default null: deterministic words seeded from the request body. */
+  /** Exact output text. Default null: deterministic text (see `style`) seeded from the request body. */
   text: string | null;
+  /**
+   * The generated text when `text` is null: "words" (default), `tokens` plain words; "markdown", a
+   * model-like answer of about `tokens` words with headings, a list, a code block and a table.
+   */
+  style: 'words' | 'markdown';
   /** Deltas to generate when `text` is null. Default 40. */
   tokens: number;
   /** "word" (default): one word with its leading space per delta; a number: that many code points. */
@@ -62,6 +67,7 @@ export interface SimBehaviour {
 /** The built-in behaviour. */
 export const defaultBehaviour: Readonly<SimBehaviour> = Object.freeze({
   text: null,
+  style: 'words',
   tokens: 40,
   chunk: 'word',
   ttft_ms: 20,
@@ -86,6 +92,7 @@ const faults = [
 ] as const satisfies readonly SimFault[];
 const directiveSchema = z.strictObject({
   text: z.string().nullable(),
+  style: z.enum(['words', 'markdown']),
   tokens: count,
   chunk: z.union([z.literal('word'), z.number().int().min(1)]),
   ttft_ms: z.number().min(0),
@@ -149,3 +156,14 @@ function extractJson(text: string, from: number): unknown {
 function stripUndefined(value: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
+
+/**
+ * What `npm start`'s built-in simulator answers without a directive: Markdown, like a model, at a pace
+ * a person can watch (first token after about 450 ms, then 30 tokens a second, about 220 of them).
+ */
+export const demoBehaviour: Readonly<Partial<SimBehaviour>> = Object.freeze({
+  style: 'markdown',
+  tokens: 220,
+  ttft_ms: 450,
+  tps: 30,
+});

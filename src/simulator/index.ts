@@ -1,5 +1,5 @@
 /** The simulated Anthropic Messages API: the project's only stand-in, for tests, the benchmark and keyless `npm start`. */
 export { startSimulator, type Simulator, type SimulatorOptions } from './create-simulator.js';
-export { defaultBehaviour, type SimBehaviour, type SimFault, type SimHttpFault } from './directive.js';
+export { defaultBehaviour, demoBehaviour, type SimBehaviour, type SimFault, type SimHttpFault } from './directive.js';
 export type { SimOutcome, SimRequestRecord } from './records.js';
 export { formatStamp, forEachStamp, wallClockMs, STAMP_CLOSE, STAMP_OPEN } from './stamp.js';

@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
 import { startSimulator } from './create-simulator.js';
-import type { SimBehaviour } from './directive.js';
+import { demoBehaviour, type SimBehaviour } from './directive.js';
 
 /**
- * Standalone simulator: `npm run simulator`. Reads `SIM_PORT` (default 4010), `SIM_HOST` (default
- * 127.0.0.1), `SIM_TTFT_MS` and `SIM_TOKENS_PER_S` (default: the built-in 20 ms and 200/s).
+ * Standalone simulator: `npm run simulator`. Reads `.env` when present (the environment wins), then
+ * `SIM_PORT` (default 4010), `SIM_HOST` (default 127.0.0.1), `SIM_DEMO=1` (answer like `npm start`'s:
+ * Markdown at a human pace), `SIM_TTFT_MS` and `SIM_TOKENS_PER_S` (default: the built-in 20 ms and
+ * 200/s, for tests and benchmarks). Imports nothing from the rest of genrelay.
  */
+if (existsSync('.env')) process.loadEnvFile('.env');
 const env = process.env;
 const problems: string[] = [];
 const number = (name: string, min: number, integer: boolean): number | undefined => {
@@ -26,6 +30,7 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const defaults: Partial<SimBehaviour> = {
+  ...(env['SIM_DEMO'] === '1' ? demoBehaviour : {}),
   ...(ttft === undefined ? {} : { ttft_ms: ttft }),
   ...(tps === undefined ? {} : { tps }),
 };

@@ -1,6 +1,6 @@
 import type { SimBehaviour } from './directive.js';
 import type { MessagesRequest } from './request.js';
-import { chunkEnds, generateText, thinkingChunks } from './text.js';
+import { chunkEnds, generateMarkdown, generateText, thinkingChunks } from './text.js';
 import type { SimContentBlock, SimStopReason } from './wire.js';
 
 /** Deltas thinking requests get before the text block. */
@@ -44,7 +44,9 @@ export function planContent(plan: OutputPlan): SimContentBlock[] {
 export function planOutput(request: MessagesRequest, behaviour: SimBehaviour, seed: number): OutputPlan {
   const thinking = request.thinking ? thinkingChunks(seed, Math.min(THINKING_DELTAS, request.maxTokens - 1)) : [];
   const signature = request.thinking ? Buffer.from(`sim-signature-${seed >>> 0}`).toString('base64') : '';
-  const full = behaviour.text ?? generateText(seed, behaviour.tokens, behaviour.chunk);
+  const full =
+    behaviour.text ??
+    (behaviour.style === 'markdown' ? generateMarkdown(seed, behaviour.tokens) : generateText(seed, behaviour.tokens, behaviour.chunk));
   const ends = chunkEnds(full, behaviour.chunk);
   const tokensPerDelta = behaviour.tokens_per_delta;
   const budget = Math.floor((request.maxTokens - thinking.length) / tokensPerDelta);

@@ -65,6 +65,45 @@ export function chunkEnds(text: string, chunk: 'word' | number): number[] {
   return ends;
 }
 
+/**
+ * A deterministic answer that reads like a model's, in Markdown: a heading, then sections of a
+ * paragraph, a list, a fenced code block and a table, until there are at least `tokens` words
+ * (whitespace-separated pieces, so "word" chunks make about that many deltas). Always well-formed:
+ * sections are whole, so a code fence is never left open.
+ */
+export function generateMarkdown(seed: number, tokens: number): string {
+  if (tokens <= 0) return '';
+  const random = createRandom(seed);
+  const pick = (): string => WORDS[Math.floor(random() * WORDS.length)] ?? 'the';
+  const words = (n: number) => Array.from({ length: n }, pick).join(' ');
+  const title = (n: number) => words(n).replace(/\b\w/g, (c) => c.toUpperCase());
+  const sentence = () => {
+    const s = words(6 + Math.floor(random() * 8));
+    return `${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
+  };
+  const paragraph = (n: number) => Array.from({ length: n }, sentence).join(' ');
+  const kinds = [
+    () => `${paragraph(3)}\n\n`,
+    () => `${Array.from({ length: 3 }, () => `- **${pick()}**: ${words(5)}`).join('\n')}\n\n`,
+    () => {
+      const name = pick();
+      return `\`\`\`ts\nfunction ${name}(${pick()}: string): string {\n  return \`${words(3)}\`;\n}\n\`\`\`\n\n`;
+    },
+    () => {
+      const row = () => `| ${pick()} | ${pick()} | ${Math.floor(random() * 100)} |`;
+      return `| ${title(1)} | ${title(1)} | count |\n| --- | --- | --- |\n${row()}\n${row()}\n${row()}\n\n`;
+    },
+  ];
+  let text = `## ${title(3)}\n\n${paragraph(2)}\n\n`;
+  let section = 0;
+  while (text.split(/\s+/).length < tokens) {
+    if (section > 0 && section % kinds.length === 0) text += `### ${title(2)}\n\n`;
+    text += kinds[section % kinds.length]?.() ?? '';
+    section += 1;
+  }
+  return text.trimEnd();
+}
+
 /** A few fixed-size chunks of deterministic "thinking" text. */
 export function thinkingChunks(seed: number, count: number): string[] {
   const random = createRandom(seed ^ 0x5eed);

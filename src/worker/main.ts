@@ -1,16 +1,21 @@
+import type { Registry } from 'prom-client';
 import { loadConfig } from '../shared/config.js';
+import { loadDotEnv } from '../shared/dot-env.js';
 import { AppError } from '../shared/errors.js';
-import { createLogger } from '../shared/logger.js';
+import { failStartup } from '../shared/fail-startup.js';
+import { createLogger, routeConsoleToLogger } from '../shared/logger.js';
 import { assertRedisReachable } from '../shared/redis.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { createWorker } from './create-worker.js';
 import { startMetricsServer } from './metrics-server.js';
 import { createUpstreamClient } from './upstream-client.js';
-import { failStartup } from '../shared/fail-startup.js';
 
 async function main(): Promise<void> {
+  const envFile = loadDotEnv();
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, 'worker');
+  routeConsoleToLogger(logger);
+  if (envFile !== undefined) logger.info({ file: envFile }, 'read .env (variables set in the environment win)');
   let apiKey = config.anthropicApiKey;
   if (apiKey === undefined) {
     if (config.production || config.anthropicBaseUrl === undefined) {
@@ -23,19 +28,29 @@ async function main(): Promise<void> {
     logger.warn({ baseUrl: config.anthropicBaseUrl }, 'ANTHROPIC_API_KEY is not set: sending a placeholder key');
     apiKey = 'placeholder-key';
   }
+  const closers: (() => Promise<void>)[] = [];
+  const shutdown = installShutdown(logger, () => closers);
   await assertRedisReachable(config.redisUrl);
-  const worker = await createWorker({
-    config,
-    logger,
-    client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl }),
-  });
-  const closers = [() => worker.close()];
-  if (config.workerMetricsPort !== undefined) {
-    const metrics = await startMetricsServer(worker.metrics.registry, config.workerMetricsPort, config.host);
-    logger.info({ url: `${metrics.url}/metrics` }, 'worker metrics listening');
-    closers.push(() => metrics.close());
+  try {
+    // The metrics port first: a taken one fails here, before the worker has taken any job.
+    let registry: Registry | undefined;
+    if (config.workerMetricsPort !== undefined) {
+      const metrics = await startMetricsServer(() => registry, config.workerMetricsPort, config.host);
+      logger.info({ url: `${metrics.url}/metrics` }, 'worker metrics listening');
+      closers.push(() => metrics.close());
+    }
+    const worker = await createWorker({
+      config,
+      logger,
+      client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl, logger }),
+    });
+    registry = worker.metrics.registry;
+    closers.unshift(() => worker.close());
+    shutdown.started();
+  } catch (err) {
+    for (const close of closers) await close().catch(() => {});
+    throw err;
   }
-  installShutdown(logger, closers);
 }
 
 main().catch(failStartup);

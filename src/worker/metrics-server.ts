@@ -1,11 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listen } from '../shared/listen.js';
 
-/** A tiny HTTP server for a standalone worker: `GET /metrics` (Prometheus) and `GET /healthz`. */
-export async function startMetricsServer(registry: Registry, port: number, host: string): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * A tiny HTTP server for a standalone worker: `GET /metrics` (Prometheus) and `GET /healthz`. The
+ * registry is looked up per scrape, so the server can listen (and fail on a taken port) before the
+ * worker starts taking jobs.
+ */
+export async function startMetricsServer(
+  registryOf: () => Registry | undefined,
+  port: number,
+  host: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
+    const registry = registryOf();
+    if (req.method === 'GET' && req.url === '/metrics' && registry !== undefined) {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
         () => res.writeHead(500).end(),
@@ -16,10 +26,7 @@ export async function startMetricsServer(registry: Registry, port: number, host:
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  await listen(server, port, host, 'WORKER_METRICS_PORT');
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${bound}`,

@@ -23,15 +23,32 @@ export interface NodeProcess {
  * before the entry (e.g. `clockOffsetArgs`).
  */
 export function startNode(
-  entry: 'api/main.ts' | 'worker/main.ts' | 'main.ts',
+  entry: 'api/main.ts' | 'worker/main.ts' | 'main.ts' | 'simulator/main.ts',
   env: Record<string, string>,
   nodeArgs: readonly string[] = [],
+  options: { cwd?: string } = {},
 ): NodeProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `src/${entry}`], {
+  // From another working directory (one with its own .env), tsx and the entry are found by path.
+  const tsx = options.cwd === undefined ? 'tsx' : import.meta.resolve('tsx');
+  const child = spawn(process.execPath, [...nodeArgs, '--import', tsx, `${root}src/${entry}`], {
+    cwd: options.cwd ?? root,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, entry);
+}
+
+/** Runs `npm run <script>` (`start`: `npm start`) in the repository, with `env` on top of PATH/HOME. */
+export function startNpm(script: string, env: Record<string, string>): NodeProcess {
+  const child = spawn('npm', script === 'start' ? ['start', '--silent'] : ['run', script, '--silent'], {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return track(child, `npm ${script}`);
+}
+
+function track(child: ChildProcess, entry: string): NodeProcess {
   let out = '';
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
