@@ -65,9 +65,35 @@ describe('POST /v1/jobs input validation', () => {
     expect(res.body.detail).toMatch(/not valid JSON/);
   });
 
-  it('rejects a body over MAX_BODY_BYTES with 413', async () => {
+  it('rejects a body over MAX_BODY_BYTES with 413 naming the limit', async () => {
     const res = await post(JSON.stringify({ ...ok, messages: [{ role: 'user', content: 'x'.repeat(10_000) }] }));
     expect(res.status).toBe(413);
+    expect(res.body.detail).toBe('The request body is larger than 4096 bytes (MAX_BODY_BYTES).');
+  });
+
+  it('answers a known route asked with the wrong method with 405 and Allow', async () => {
+    for (const [method, path, allow] of [
+      ['GET', '/v1/jobs', 'POST'],
+      ['DELETE', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA', 'GET, HEAD, OPTIONS'],
+      ['PUT', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA/events', 'GET, HEAD, OPTIONS'],
+      ['GET', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA/cancel', 'POST'],
+      ['POST', '/healthz', 'GET, HEAD'],
+    ] as const) {
+      const res = await fetch(`${sys.url}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await res.json()) as ProblemBody).detail).toContain(`allowed: ${allow}`);
+    }
+    // A path no route knows stays a 404.
+    expect((await fetch(`${sys.url}/v2/jobs`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('says an integer cursor is too large rather than not an integer', async () => {
+    const res = await fetch(`${sys.url}/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA/events?last_event_id=99999999999999999999`);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as ProblemBody;
+    expect(body.errors?.[0]).toMatchObject({ path: 'query:last_event_id', message: expect.stringMatching(/too large/) });
   });
 
   it('rejects a wrong content type with 415', async () => {

@@ -9,6 +9,7 @@ import type { Presence } from './presence.js';
 import { Registry } from 'prom-client';
 import type { ApiMetrics } from './metrics.js';
 import { createCors } from './cors.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { problemHandler } from './problem.js';
 import { eventsRoute } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(pageRoutes());
   app.use(jobRoutes(deps));
   app.use(eventsRoute(deps));
+  app.use(methodNotAllowed(app));
   app.use((req) => {
     throw new AppError('not_found', `No route for ${req.method} ${req.path}.`);
   });

@@ -15,6 +15,7 @@ const byCode: Partial<Record<AppErrorCode, { status: number; title: string }>> =
   validation_failed: { status: 400, title: 'Invalid request' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
@@ -40,11 +41,14 @@ export function toProblem(err: unknown): Problem {
     };
   }
   // body-parser's errors carry `type` and `status` (invalid JSON, too large, bad charset).
-  const e = err as { type?: unknown; status?: unknown; message?: unknown };
+  const e = err as { type?: unknown; status?: unknown; message?: unknown; limit?: unknown };
   if (e.type === 'entity.parse.failed') {
     return problemFor('validation_failed', 'The body is not valid JSON.', [{ path: '', message: String(e.message) }]);
   }
-  if (e.type === 'entity.too.large') return problemFor('payload_too_large', 'The request body is larger than MAX_BODY_BYTES.');
+  if (e.type === 'entity.too.large') {
+    const limit = typeof e.limit === 'number' ? `${e.limit} bytes` : 'the limit';
+    return problemFor('payload_too_large', `The request body is larger than ${limit} (MAX_BODY_BYTES).`);
+  }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return { type: 'about:blank', title: 'Bad request', status: e.status, detail: String(e.message) };
   }

@@ -11,7 +11,8 @@ export type AppErrorCode =
   | 'upstream_failed'
   | 'fenced'
   | 'shutting_down'
-  | 'port_unavailable';
+  | 'port_unavailable'
+  | 'method_not_allowed';
 
 /** One error type for the whole code base; `cause` keeps the original failure. */
 export class AppError extends Error {

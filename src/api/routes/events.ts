@@ -23,6 +23,11 @@ function cursorOf(req: Request): { readonly cursor: number; readonly path: strin
   const path = header === undefined ? 'query:last_event_id' : 'header:Last-Event-ID';
   if (raw === undefined || raw === '') return { cursor: 0, path };
   const n = Number(raw);
+  if (/^\d+$/.test(raw) && !Number.isSafeInteger(n)) {
+    throw new AppError('validation_failed', 'The event cursor is too large.', {
+      details: [{ path, message: `is too large: event ids go up to ${Number.MAX_SAFE_INTEGER}` }],
+    });
+  }
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new AppError('validation_failed', 'The event cursor must be a non-negative integer.', {
       details: [{ path, message: 'must be a non-negative integer' }],
