@@ -45,6 +45,10 @@ describe('the console in a browser', () => {
     await recordHistory(page);
     await page.goto(`${system.url}/`);
     await expect(page.locator('#status').textContent()).resolves.toBe('idle');
+    // Nothing submitted yet: the output area says what to do, not that tokens are on their way.
+    const placeholder = () =>
+      page.locator('#output').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }).getComputedStyle(el, '::before').content);
+    expect(await placeholder()).toContain('Submit a prompt');
 
     // 400 generated words at 20/s: 20 s, far longer than the test needs before it cancels.
     await page.locator('#prompt').fill(simPrompt({ tokens: 400, tps: 20, tag: 'console-cancel' }, 'Write a long answer.'));
@@ -63,6 +67,8 @@ describe('the console in a browser', () => {
     await page.locator('#cancel').click();
     await waitForData(page, '#status', 'status', 'cancelled', 15_000);
     await waitForData(page, '#connection', 'state', 'finished', 15_000);
+    // The job has ended: no stale viewer count (the page itself was the one viewer).
+    await expect(page.locator('#viewers').textContent()).resolves.toBe('0');
     await expect(page.locator('#cancel').isDisabled()).resolves.toBe(true);
     await expect(page.locator('#error').textContent()).resolves.toBe('');
 

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Dom, normaliseText, readHistory, recordHistory, shownText, useBrowser, waitForData } from './support/browser.js';
+import { globalKeys } from '../src/shared/keys.js';
+import { signViewerToken } from '../src/shared/viewer-token.js';
 import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // The viewer page (`/jobs/{id}?token=…`) in a real Chromium, under the page's real CSP: what two
@@ -155,5 +157,45 @@ describe('the viewer page in a browser', () => {
     // Neither the renderer nor the CSP had anything to refuse.
     expect(browser.problems(page)).toEqual({ pageErrors: [], consoleErrors: [] });
     await browser.screenshot(page);
+  });
+
+  it('a broken share link says what is wrong: an altered or expired token, a job that does not exist', async () => {
+    const system = await start({ name: 'browser-broken-links' });
+    const { id, viewerUrl } = await submit(system, simPrompt({ text: 'fine', tag: 'broken-links' }));
+    const secret = String(await system.redis.get(globalKeys(system.config.keyPrefix).tokenSecret));
+    const expired = signViewerToken(secret, { jobId: id, expiresAt: Date.now() - 1000 });
+    const altered = viewerUrl.replace(/token=([^&]+)/, (_, t: string) => `token=${t.slice(0, -2)}xx`);
+    const cases = [
+      [altered, 'link expired', 'This link has expired or is not valid'],
+      [`${system.url}/jobs/${id}?token=${encodeURIComponent(expired)}`, 'link expired', 'This link has expired or is not valid'],
+      [`${system.url}/jobs/job_AAAAAAAAAAAAAAAAAAAAAA`, 'not found', 'No such job, or its result has expired.'],
+    ] as const;
+    for (const [url, pill, message] of cases) {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await waitForData(page, '#status', 'status', 'refused', 10_000);
+      await expect(page.locator('#status').textContent()).resolves.toBe(pill);
+      await expect(page.locator('#notice').textContent()).resolves.toContain(message);
+      await expect(page.locator('#connection').getAttribute('data-state')).resolves.toBe('stopped');
+      // Not "Waiting for the first tokens…" forever.
+      const placeholder = await page.locator('#output').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }).getComputedStyle(el, '::before').content);
+      expect(placeholder).toBe('"Nothing to show."');
+      await browser.screenshot(page, pill.replace(' ', '-'));
+      await page.close();
+    }
+  });
+
+  it('with auth off, a viewer page opened without ?token= streams the job', async () => {
+    const system = await start({ name: 'browser-no-token' });
+    const text = Array.from({ length: 40 }, (_, i) => `n${i}`).join(' ');
+    const { id } = await submit(system, simPrompt({ text, tps: 40, tag: 'no-token' }));
+    const page = await browser.newPage();
+    await page.goto(`${system.url}/jobs/${id}`);
+    await waitForData(page, '#connection', 'state', 'finished', 20_000);
+    expect(await shownText(page)).toBe(normaliseText(text));
+    await expect(page.locator('#status').getAttribute('data-status')).resolves.toBe('completed');
+    // After the end nobody watches live: no stale count.
+    await expect(page.locator('#viewers').textContent()).resolves.toBe('0');
+    expect(browser.problems(page)).toEqual({ pageErrors: [], consoleErrors: [] });
   });
 });

@@ -4,12 +4,22 @@ import { renderMarkdown } from './markdown.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
+/** What the page says when the API refuses the link, by HTTP status. */
+const refusals = {
+  401: (hasToken) => hasToken
+    ? ['link expired', 'This link has expired or is not valid. Ask whoever shared it for a new one.']
+    : ['needs a link', 'This job can only be viewed with its viewer link (…?token=…) or an API key.'],
+  404: () => ['not found', 'No such job, or its result has expired.'],
+};
+
 /**
- * Starts tailing job `jobId` with viewer token `token`, showing it in the elements of `ui`
- * ({status, connection, text, ttft, tps, tokens, viewers, notice}). Returns a stop function.
+ * Starts tailing job `jobId` with viewer token `token` ('' for none: fine when the API has no keys),
+ * showing it in the elements of `ui` ({status, connection, text, ttft, tps, tokens, viewers, notice}).
+ * A link the API refuses (expired or altered token, unknown job) is said so on the page, at once and
+ * whenever the stream is refused later. Returns a stop function.
  */
 export function tailJob({ jobId, token, ui, onEnd }) {
-  const q = `token=${encodeURIComponent(token)}`;
+  const q = token ? `?token=${encodeURIComponent(token)}` : '';
   let text = '';
   let lastId = 0;
   let ended = false;
@@ -31,7 +41,24 @@ export function tailJob({ jobId, token, ui, onEnd }) {
     if (ui.status) ui.status.dataset.status = status;
   };
 
-  const es = new EventSource(`/v1/jobs/${encodeURIComponent(jobId)}/events?${q}`);
+  ui.text.dataset.placeholder = 'Waiting for the first tokens…';
+  /** The API refused the link: say why, stop streaming and polling. */
+  const refuse = (status) => {
+    const says = refusals[status];
+    if (says === undefined) return false;
+    const [pill, message] = says(token !== '');
+    ended = true;
+    es.close();
+    clearInterval(timer);
+    set(ui.status, pill);
+    if (ui.status) ui.status.dataset.status = 'refused';
+    setConnection('stopped');
+    set(ui.notice, message);
+    ui.text.dataset.placeholder = 'Nothing to show.';
+    return true;
+  };
+
+  const es = new EventSource(`/v1/jobs/${encodeURIComponent(jobId)}/events${q}`);
   // Defensive: the server never repeats an id after Last-Event-ID, but a page must not double text.
   const fresh = (e) => {
     const id = Number(e.lastEventId);
@@ -43,6 +70,8 @@ export function tailJob({ jobId, token, ui, onEnd }) {
   es.onerror = () => {
     if (ended) return;
     setConnection(es.readyState === EventSource.CONNECTING ? 'reconnecting…' : 'disconnected');
+    // EventSource gives up without saying why on a 401 or 404: ask the record.
+    if (es.readyState === EventSource.CLOSED) void poll();
   };
   es.addEventListener('status', (e) => {
     if (!fresh(e)) return;
@@ -69,6 +98,9 @@ export function tailJob({ jobId, token, ui, onEnd }) {
     es.close();
     setStatus(data.status);
     setConnection('finished');
+    // Every stream of the job ends with `done`: nobody is watching it live any more.
+    viewersFinal = true;
+    set(ui.viewers, '0');
     if (data.error) set(ui.notice, `${data.error.type}: ${data.error.message}`);
     else if (data.truncated) set(ui.notice, 'Stopped at max_tokens (truncated).');
     render();
@@ -76,13 +108,17 @@ export function tailJob({ jobId, token, ui, onEnd }) {
     onEnd?.(data);
   });
 
+  let viewersFinal = false;
   const poll = async () => {
     try {
-      const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}?${q}`);
-      if (!res.ok) return;
+      const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}${q}`);
+      if (!res.ok) {
+        refuse(res.status);
+        return;
+      }
       const rec = await res.json();
       // Status comes from the stream (a replay starts at `queued`; the poll must not fight it).
-      set(ui.viewers, String(rec.viewers));
+      if (!viewersFinal) set(ui.viewers, String(rec.viewers));
       set(ui.tokens, String(rec.usage.output_tokens));
       if (rec.metrics.ttft_ms !== null) set(ui.ttft, `${rec.metrics.ttft_ms} ms`);
       if (rec.metrics.output_tokens_per_s !== null) set(ui.tps, `${rec.metrics.output_tokens_per_s}`);
