@@ -15,6 +15,7 @@ import { signViewerToken } from '../shared/viewer-token.js';
 import { createAuth } from './auth.js';
 import { createApp } from './create-app.js';
 import { createTokenSecret } from './token-secret.js';
+import { nodeSettings, startDeploymentCheck } from './deployment-check.js';
 import { createEventHub } from './event-hub.js';
 import { createApiMetrics } from './metrics.js';
 import { createPresence } from './presence.js';
@@ -69,6 +70,13 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
     key: globalKeys(config.keyPrefix).tokenSecret,
     logger,
   });
+  const stopDeploymentCheck = await startDeploymentCheck({
+    redis,
+    keyPrefix: config.keyPrefix,
+    nodeId,
+    settings: nodeSettings(config),
+    logger,
+  });
   const submit = createJobSubmitter({ store, queue, secret: () => tokenSecret.current(), ...config });
   const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret });
   const mintViewerToken = (jobId: string) => {
@@ -95,6 +103,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
     closing ??= (async () => {
       const failures: unknown[] = [];
       tokenSecret.close();
+      await stopDeploymentCheck();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await hub.close().catch((err: unknown) => failures.push(err));
       await presence.close().catch((err: unknown) => failures.push(err));
