@@ -15,6 +15,13 @@ export interface EventHub {
   attach(jobId: string, res: ServerResponse, cursor: number): Promise<SseViewer>;
   /** Ends the viewers of jobs whose record is gone (Redis lost it); resolves with how many jobs. */
   endLostJobs(): Promise<number>;
+  /**
+   * Follows the end of `jobId` on the same one subscription per job its viewers use: `onDone` when its
+   * `done` is published, `onResubscribed` after the subscriber reconnected (a `done` may have been
+   * missed meanwhile: look again). `subscribed` resolves once nothing published from then on can be
+   * missed. `stop()` ends the watch.
+   */
+  watchEnd(jobId: string, watcher: EndWatcher): { readonly subscribed: Promise<unknown>; stop(): void };
   /** Viewers of `jobId` attached to this process. */
   localViewers(jobId: string): number;
   /** Viewers attached to this process. */
@@ -41,9 +48,16 @@ export interface EventHubDeps {
   readonly onViewers?: (jobId: string, count: number) => void;
 }
 
+/** Told about the end of one job (see {@link EventHub.watchEnd}). */
+export interface EndWatcher {
+  onDone(): void;
+  onResubscribed(): void;
+}
+
 interface JobChannel {
   readonly jobId: string;
   readonly viewers: Set<SseViewer>;
+  readonly watchers: Set<EndWatcher>;
   subscribed: Promise<unknown>;
   /** Live events waiting for this turn's fan-out. */
   queue: LiveEvent[];
@@ -64,6 +78,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     const events = entry.queue;
     entry.queue = [];
     entry.scheduled = false;
+    if (entry.watchers.size > 0 && events.some((e) => e.done)) for (const w of [...entry.watchers]) w.onDone();
     if (events.length === 1) {
       const [event] = events as [LiveEvent];
       for (const viewer of entry.viewers) viewer.deliver(event);
@@ -101,7 +116,10 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       // A Redis that restarted without its data has lost jobs: their viewers end (a reconnect gets 404).
       .then(() => endLostJobs())
       .then(() => {
-        for (const [, entry] of entries) for (const viewer of entry.viewers) void viewer.catchUp();
+        for (const [, entry] of entries) {
+          for (const viewer of entry.viewers) void viewer.catchUp();
+          for (const watcher of [...entry.watchers]) watcher.onResubscribed();
+        }
       })
       .catch((err: unknown) => logger.warn({ err }, 're-subscribe failed'));
   });
@@ -113,10 +131,23 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     if (entry === undefined || !entry.viewers.delete(viewer)) return;
     viewerCount -= 1;
     deps.onViewers?.(viewer.jobId, entry.viewers.size);
-    if (entry.viewers.size === 0) {
-      byChannel.delete(channel);
-      subscriber.unsubscribe(channel).catch(() => {});
+    release(channel, entry);
+  };
+  /** The job's channel entry, subscribing on first use. */
+  const channelOf = (jobId: string): [string, JobChannel] => {
+    const channel = store.keys(jobId).channel;
+    let entry = byChannel.get(channel);
+    if (entry === undefined) {
+      entry = { jobId, viewers: new Set(), watchers: new Set(), subscribed: subscriber.subscribe(channel), queue: [], scheduled: false };
+      byChannel.set(channel, entry);
     }
+    return [channel, entry];
+  };
+  /** Unsubscribes once nobody in this process follows the job any more. */
+  const release = (channel: string, entry: JobChannel) => {
+    if (entry.viewers.size > 0 || entry.watchers.size > 0 || byChannel.get(channel) !== entry) return;
+    byChannel.delete(channel);
+    subscriber.unsubscribe(channel).catch(() => {});
   };
 
   // One check at a time: during an outage the ticks would otherwise queue a check each in ioredis.
@@ -148,7 +179,6 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   let closing: Promise<void> | undefined;
   return {
     async attach(jobId, res, cursor) {
-      const channel = store.keys(jobId).channel;
       const viewer = new SseViewer({
         jobId,
         res,
@@ -163,11 +193,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         },
       });
       if (viewer.isClosed) return viewer;
-      let entry = byChannel.get(channel);
-      if (entry === undefined) {
-        entry = { jobId, viewers: new Set(), subscribed: subscriber.subscribe(channel), queue: [], scheduled: false };
-        byChannel.set(channel, entry);
-      }
+      const [, entry] = channelOf(jobId);
       entry.viewers.add(viewer);
       viewerCount += 1;
       deps.onViewers?.(jobId, entry.viewers.size);
@@ -177,6 +203,16 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       return viewer;
     },
     endLostJobs,
+    watchEnd(jobId, watcher) {
+      const [channel, entry] = channelOf(jobId);
+      entry.watchers.add(watcher);
+      return {
+        subscribed: entry.subscribed,
+        stop() {
+          if (entry.watchers.delete(watcher)) release(channel, entry);
+        },
+      };
+    },
     localViewers(jobId) {
       return byChannel.get(store.keys(jobId).channel)?.viewers.size ?? 0;
     },

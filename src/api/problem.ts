@@ -1,15 +1,9 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { AppError, type AppErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { Problem } from '../shared/wire.js';
 
-/** An RFC 9457 problem document. */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly errors?: readonly { readonly path: string; readonly message: string }[];
-}
+export type { Problem } from '../shared/wire.js';
 
 const byCode: Partial<Record<AppErrorCode, { status: number; title: string }>> = {
   validation_failed: { status: 400, title: 'Invalid request' },

@@ -1,34 +1,8 @@
-import { isTerminal, type JobError, type JobStatus, type Usage } from './events.js';
-import { recordFields as F } from './keys.js';
+import { isTerminal, type JobError, type JobStatus } from './events.js';
+import type { JobRecordView } from './wire.js';
 
-/** The job record as `GET /v1/jobs/{id}` returns it (API.md §2). */
-export interface JobRecordView {
-  readonly id: string;
-  readonly status: JobStatus;
-  readonly model: string;
-  readonly attempt: number;
-  readonly created_at: string;
-  readonly started_at: string | null;
-  readonly finished_at: string | null;
-  readonly cancel_requested_at: string | null;
-  readonly deadline_at: string | null;
-  readonly text: string;
-  readonly partial: boolean;
-  readonly stop_reason: string | null;
-  readonly truncated: boolean;
-  readonly usage: Usage;
-  readonly error: JobError | null;
-  readonly metrics: {
-    readonly queue_ms: number | null;
-    readonly ttft_ms: number | null;
-    readonly duration_ms: number | null;
-    readonly output_tokens_per_s: number | null;
-  };
-  readonly metadata: Record<string, string>;
-  readonly viewers: number;
-  /** The worker that runs (or last ran) the job: `host:pid:random`. */
-  readonly worker: string | null;
-}
+export type { JobRecordView } from './wire.js';
+import { recordFields as F } from './keys.js';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));

@@ -7,6 +7,8 @@ import type { JobStore } from '../../shared/job-store.js';
 import { toRecordView, type JobRecordView } from '../../shared/job-record.js';
 import { globalKeys } from '../../shared/keys.js';
 import type { Auth } from '../auth.js';
+import type { EventHub } from '../event-hub.js';
+import { createJobWaiters } from '../job-waiters.js';
 import type { Presence } from '../presence.js';
 import type { ApiMetrics } from '../metrics.js';
 import { jobRequestSchema, parseJobRequest } from '../job-request.js';
@@ -17,6 +19,7 @@ export interface JobRoutesDeps {
   readonly store: JobStore;
   readonly redis: Redis;
   readonly presence: Presence;
+  readonly hub: EventHub;
   readonly submit: JobSubmitter;
   readonly metrics: ApiMetrics;
   readonly auth: Auth;
@@ -25,6 +28,28 @@ export interface JobRoutesDeps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly maxTokensLimit: number;
+}
+
+/** Longest `?wait=` (or `Prefer: wait=`) honoured, in seconds. */
+export const maxWaitS = 60;
+
+/**
+ * How long `GET /v1/jobs/{id}` may wait for the job to end: `?wait=N`, else `Prefer: wait=N`
+ * (RFC 7240), in whole seconds, at most {@link maxWaitS}. Undefined: answer at once.
+ */
+function waitOf(req: Request): { seconds: number; fromPrefer: boolean } | undefined {
+  const query = req.query['wait'];
+  const prefer = /(?:^|[,;\s])wait\s*=\s*"?([^",;\s]*)"?/i.exec(req.get('prefer') ?? '')?.[1];
+  const raw = typeof query === 'string' ? query : prefer;
+  if (raw === undefined) return undefined;
+  const path = typeof query === 'string' ? 'query:wait' : 'header:Prefer';
+  const n = Number(raw);
+  if (raw === '' || !Number.isInteger(n) || n < 0 || n > maxWaitS) {
+    throw new AppError('validation_failed', `wait must be a whole number of seconds from 0 to ${maxWaitS}.`, {
+      details: [{ path, message: `must be an integer from 0 to ${maxWaitS}` }],
+    });
+  }
+  return { seconds: n, fromPrefer: typeof query !== 'string' };
 }
 
 /** The job id of a request, or a 404 (an id that cannot exist never reaches Redis). */
@@ -81,8 +106,22 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     },
   );
 
+  const waiters = createJobWaiters({ hub: deps.hub, readView });
   router.get('/v1/jobs/:id', requireReader, async (req, res) => {
-    res.json(await readView(jobIdParam(req)));
+    const id = jobIdParam(req);
+    const wait = waitOf(req);
+    if (wait === undefined) {
+      res.json(await readView(id));
+      return;
+    }
+    // The client may go away while it waits: then the wait ends and nothing is sent.
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    const { record, ended } = await waiters.wait(id, wait.seconds * 1000, gone.signal);
+    if (wait.fromPrefer) res.set('preference-applied', `wait=${wait.seconds}`);
+    res.status(ended ? 200 : 202);
+    if (!ended) res.location(`/v1/jobs/${id}`);
+    res.json(record);
   });
 
   router.post('/v1/jobs/:id/viewer-token', requireKey, async (req, res) => {

@@ -1,0 +1,117 @@
+/**
+ * The types that cross the wire between genrelay and its clients: the job request, the answers, the
+ * record, problems, webhooks; with the event union of `events.ts`. One module for the server and for
+ * `genrelay/client`, so they cannot drift. Types only, and imports nothing with a runtime: safe in a
+ * browser bundle.
+ */
+import type { JobError, JobStatus, TerminalStatus, Usage } from './events.js';
+
+export type { DoneData, JobError, JobEvent, JobEventType, JobStatus, TerminalStatus, Usage } from './events.js';
+
+/** A content block of a message: text, or an image or document the upstream accepts. */
+export type ContentBlock =
+  | { readonly type: 'text'; readonly text: string; readonly [extra: string]: unknown }
+  | { readonly type: 'image' | 'document'; readonly source: { readonly type: string; readonly [extra: string]: unknown }; readonly [extra: string]: unknown };
+
+/** One message of the conversation. */
+export interface Message {
+  readonly role: 'user' | 'assistant';
+  readonly content: string | readonly ContentBlock[];
+}
+
+/** The body of `POST /v1/jobs` (API.md §2): Messages parameters for a text generation, plus job options. */
+export interface CreateJobBody {
+  readonly model?: string;
+  readonly max_tokens: number;
+  readonly messages: readonly Message[];
+  readonly system?: string | readonly { readonly type: 'text'; readonly text: string }[];
+  readonly temperature?: number;
+  readonly top_p?: number;
+  readonly top_k?: number;
+  readonly stop_sequences?: readonly string[];
+  readonly thinking?: { readonly type: 'enabled'; readonly budget_tokens: number } | { readonly type: 'disabled' };
+  /** Capped by the server's `MAX_DURATION_MS`. */
+  readonly max_duration_ms?: number;
+  /** String values, stored and returned. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** A signed POST to `url` when the job ends. */
+  readonly webhook?: { readonly url: string };
+}
+
+/** The answer to `POST /v1/jobs` (202 for a new job, 200 for an Idempotency-Key replay). */
+export interface JobSubmission {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly created_at: string;
+  readonly events_url: string;
+  readonly viewer_token: string;
+}
+
+/** Delivery state of a job's webhook on its record. */
+export interface WebhookState {
+  /** `pending` until the job ends and a delivery lands or gives up. */
+  readonly status: 'pending' | 'delivered' | 'failed' | 'gone' | 'refused';
+  /** Delivery attempts made so far. */
+  readonly attempts: number;
+  /** The receiver's last HTTP status, or null (none yet, or a connection error). */
+  readonly last_status: number | null;
+  /** Why the last attempt did not deliver, when it did not. */
+  readonly last_error: string | null;
+}
+
+/** The job record, `GET /v1/jobs/{id}` (API.md §2). */
+export interface JobRecordView {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly model: string;
+  readonly attempt: number;
+  readonly created_at: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  readonly cancel_requested_at: string | null;
+  readonly deadline_at: string | null;
+  readonly text: string;
+  readonly partial: boolean;
+  readonly stop_reason: string | null;
+  readonly truncated: boolean;
+  readonly usage: Usage;
+  readonly error: JobError | null;
+  readonly metrics: {
+    readonly queue_ms: number | null;
+    readonly ttft_ms: number | null;
+    readonly duration_ms: number | null;
+    readonly output_tokens_per_s: number | null;
+  };
+  readonly metadata: Record<string, string>;
+  readonly viewers: number;
+  /** The worker that runs (or last ran) the job: `host:pid:random`. */
+  readonly worker: string | null;
+  /** Present when the job asked for a webhook. */
+  readonly webhook?: WebhookState;
+}
+
+/** `POST /v1/jobs/{id}/viewer-token` (201). */
+export interface ViewerTokenGrant {
+  readonly token: string;
+  readonly expires_at: string;
+  readonly viewer_url: string;
+  readonly events_url: string;
+  readonly record_url: string;
+}
+
+/** An RFC 9457 problem document: every error answer. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly errors?: readonly { readonly path: string; readonly message: string }[];
+}
+
+/** The body of a webhook delivery (Standard Webhooks). */
+export interface WebhookPayload {
+  readonly type: `job.${TerminalStatus}`;
+  /** When the job ended (ISO 8601). */
+  readonly timestamp: string;
+  readonly data: JobRecordView;
+}
