@@ -6,7 +6,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# No lifecycle scripts: `prepare` (the build) needs the sources, copied next, and runs below.
+RUN npm ci --ignore-scripts
 # Only what the build needs: a host node_modules or dist must never leak into the image.
 COPY tsconfig.json ./
 COPY src ./src
@@ -18,7 +19,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The base image's unprivileged `node` user (uid 1000); nothing under /app needs to be writable.
 USER node

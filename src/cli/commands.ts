@@ -1,0 +1,208 @@
+import { readFile } from 'node:fs/promises';
+import { ConnectionError, ProblemError, WaitTimeoutError, type GenrelayClient } from '../client/index.js';
+import type { CreateJobBody, JobRecordView, StreamEvent } from '../client/index.js';
+import { exitCodeFor, exitCodes } from './exit-codes.js';
+import { createStatusLine, formatStatus, type Terminal } from './status-line.js';
+
+/** What every command gets from `main.ts`. */
+export interface CommandContext {
+  readonly client: GenrelayClient;
+  readonly baseUrl: string;
+  readonly term: Terminal;
+  /** Machine-readable output: records as JSON, events as NDJSON. */
+  readonly json: boolean;
+  /** Reads standard input to the end (the prompt of `run` when none is given). */
+  readonly readStdin: () => Promise<string>;
+  /** Registers what Ctrl+C does; returns nothing. The second Ctrl+C always exits at once. */
+  readonly onInterrupt: (handler: () => void) => void;
+}
+
+/** Options of `genrelay run`. */
+export interface RunOptions {
+  readonly file?: string;
+  readonly model?: string;
+  readonly maxTokens: number;
+  readonly system?: string;
+  readonly maxDuration?: number;
+  readonly metadata: readonly string[];
+  readonly detach?: boolean;
+  readonly idempotencyKey?: string;
+}
+
+/** A usage error found after parsing (no prompt, a malformed k=v). */
+export class UsageError extends Error {}
+
+/** Maps a failure to its message and exit code. */
+export function failure(err: unknown, baseUrl: string): { message: string; code: number } {
+  if (err instanceof UsageError) return { message: err.message, code: exitCodes.usage };
+  if (err instanceof ConnectionError) return { message: `${err.message} (the server is set by --url or GENRELAY_URL: ${baseUrl})`, code: exitCodes.unreachable };
+  if (err instanceof ProblemError) {
+    const details = err.errors.map((e) => `\n  ${e.path || '/'}: ${e.message}`).join('');
+    return { message: `${err.status} ${err.title}: ${err.detail}${details}`, code: exitCodes.refused };
+  }
+  return { message: err instanceof Error ? err.message : String(err), code: exitCodes.failed };
+}
+
+/** The one-line summary of an ended (or current) record. */
+export function summary(r: JobRecordView): string {
+  const m = r.metrics;
+  return [
+    r.status.replace('_', ' '),
+    `ttft ${m.ttft_ms === null ? '–' : `${m.ttft_ms} ms`}`,
+    `${r.usage.output_tokens} tokens`,
+    `${m.output_tokens_per_s === null ? '–' : m.output_tokens_per_s} tok/s`,
+    `${m.duration_ms === null ? '–' : `${(m.duration_ms / 1000).toFixed(1)} s`}`,
+    `stop ${r.stop_reason ?? '–'}`,
+    ...(r.truncated ? ['truncated'] : []),
+    ...(r.error === null ? [] : [`${r.error.type}: ${r.error.message}`]),
+  ].join(' · ');
+}
+
+/** Prints a record: JSON, or its text on stdout and its summary on stderr. */
+function printRecord(ctx: CommandContext, record: JobRecordView): void {
+  if (ctx.json) {
+    ctx.term.stdout.write(`${JSON.stringify(record)}\n`);
+    return;
+  }
+  ctx.term.stdout.write(record.text);
+  if (record.text !== '' && !record.text.endsWith('\n')) ctx.term.stdout.write('\n');
+  ctx.term.stderr.write(`${summary(record)}\n`);
+}
+
+/** `genrelay run`: submit, then stream the text until the job ends. */
+export async function runCommand(ctx: CommandContext, promptWords: readonly string[], opts: RunOptions): Promise<number> {
+  const prompt =
+    opts.file !== undefined ? await readFile(opts.file, 'utf8') : promptWords.length > 0 ? promptWords.join(' ') : await ctx.readStdin();
+  if (prompt.trim() === '') throw new UsageError('no prompt: give it as an argument, with -f FILE, or on standard input');
+  const metadata: Record<string, string> = {};
+  for (const kv of opts.metadata) {
+    const at = kv.indexOf('=');
+    if (at <= 0) throw new UsageError(`--metadata wants key=value, got "${kv}"`);
+    metadata[kv.slice(0, at)] = kv.slice(at + 1);
+  }
+  const body: CreateJobBody = {
+    max_tokens: opts.maxTokens,
+    messages: [{ role: 'user', content: prompt }],
+    ...(opts.model === undefined ? {} : { model: opts.model }),
+    ...(opts.system === undefined ? {} : { system: opts.system }),
+    ...(opts.maxDuration === undefined ? {} : { max_duration_ms: Math.round(opts.maxDuration * 1000) }),
+    ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
+  };
+  const submitted = Date.now();
+  const job = await ctx.client.jobs.create(body, opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey });
+  if (opts.detach === true) {
+    const base = ctx.baseUrl.replace(/\/$/, '');
+    const links = {
+      id: job.id,
+      status: job.status,
+      events_url: `${base}${job.events_url}`,
+      viewer_url: `${base}/jobs/${job.id}?token=${encodeURIComponent(job.viewer_token)}`,
+    };
+    ctx.term.stdout.write(ctx.json ? `${JSON.stringify(links)}\n` : `${links.id}\n${links.events_url}\n${links.viewer_url}\n`);
+    return exitCodes.completed;
+  }
+  const line = createStatusLine(ctx.term);
+  let cancelling = false;
+  ctx.onInterrupt(() => {
+    if (cancelling) return;
+    cancelling = true;
+    line.notice('cancelling the job on the server… (Ctrl+C again to exit now and leave it running)');
+    ctx.client.jobs.cancel(job.id).catch((err: unknown) => line.notice(`cancel failed: ${failure(err, ctx.baseUrl).message}`));
+  });
+  return streamJob(ctx, line, job.id, 0, submitted);
+}
+
+/** `genrelay follow`: stream the text of an existing job from `after`. */
+export async function followCommand(ctx: CommandContext, id: string, after: number): Promise<number> {
+  return streamJob(ctx, createStatusLine(ctx.term), id, after, undefined);
+}
+
+/** Streams a job's events to the terminal until `done`; the exit code follows the job's ending. */
+async function streamJob(
+  ctx: CommandContext,
+  line: ReturnType<typeof createStatusLine>,
+  id: string,
+  after: number,
+  submittedAt: number | undefined,
+): Promise<number> {
+  const started = Date.now();
+  let status = 'queued';
+  let firstTokenAt: number | undefined;
+  let tokens = 0;
+  let reconnecting = false;
+  const draw = () => {
+    if (ctx.json) return;
+    const now = Date.now();
+    const from = submittedAt ?? started;
+    line.status(
+      formatStatus({
+        status,
+        ttftMs: firstTokenAt === undefined ? undefined : firstTokenAt - from,
+        tokens,
+        tokensPerS: firstTokenAt === undefined || now - firstTokenAt < 200 ? undefined : (tokens * 1000) / (now - firstTokenAt),
+        elapsedMs: now - from,
+        reconnecting,
+      }),
+    );
+  };
+  const ticker = setInterval(draw, 250);
+  let done: StreamEvent | undefined;
+  try {
+    for await (const event of ctx.client.jobs.follow(id, {
+      after,
+      onState: (s) => {
+        reconnecting = s.kind === 'reconnecting';
+        draw();
+      },
+    })) {
+      if (ctx.json) {
+        ctx.term.stdout.write(`${JSON.stringify(event)}\n`);
+      } else if (event.type === 'delta') {
+        firstTokenAt ??= Date.now();
+        tokens += 1;
+        line.text(event.data.text);
+      } else if (event.type === 'status') {
+        status = event.data.status;
+      } else if (event.type === 'reset') {
+        tokens = 0;
+        line.notice(`— attempt ${event.data.attempt} starts over (${event.data.reason}); its text follows —`);
+      }
+      if (event.type === 'done') done = event;
+      draw();
+    }
+  } finally {
+    clearInterval(ticker);
+  }
+  if (done?.type !== 'done') return exitCodes.failed;
+  if (ctx.json) return exitCodeFor(done.data.status);
+  const record = await ctx.client.jobs.get(id).catch(() => undefined);
+  line.final(record === undefined ? done.data.status : summary(record));
+  return exitCodeFor(done.data.status);
+}
+
+/** `genrelay wait`: the record once the job has ended (or after `timeoutS`). */
+export async function waitCommand(ctx: CommandContext, id: string, timeoutS: number | undefined): Promise<number> {
+  try {
+    const record = await ctx.client.jobs.wait(id, timeoutS === undefined ? {} : { timeoutMs: timeoutS * 1000 });
+    printRecord(ctx, record);
+    return exitCodeFor(record.status);
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    printRecord(ctx, err.record);
+    return exitCodes.still_running;
+  }
+}
+
+/** `genrelay get`: the record now. */
+export async function getCommand(ctx: CommandContext, id: string): Promise<number> {
+  printRecord(ctx, await ctx.client.jobs.get(id));
+  return exitCodes.completed;
+}
+
+/** `genrelay cancel`: requests the cancel; prints the record. */
+export async function cancelCommand(ctx: CommandContext, id: string): Promise<number> {
+  const record = await ctx.client.jobs.cancel(id);
+  if (ctx.json) ctx.term.stdout.write(`${JSON.stringify(record)}\n`);
+  else ctx.term.stderr.write(`${record.status === 'cancelled' ? 'cancelled' : `cancel requested (the job is ${record.status})`}\n`);
+  return exitCodes.completed;
+}
