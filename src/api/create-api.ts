@@ -7,7 +7,7 @@ import type { Config } from '../shared/config.js';
 import { createJobStore } from '../shared/job-store.js';
 import { loadScripts } from '../shared/scripts.js';
 import type { Logger } from '../shared/logger.js';
-import { createQueue } from '../shared/queue.js';
+import { createQueue, createWebhookQueue } from '../shared/queue.js';
 import { listen } from '../shared/listen.js';
 import { createRedis, logConnectionErrors } from '../shared/redis.js';
 import { globalKeys } from '../shared/keys.js';
@@ -42,6 +42,8 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
   const store = createJobStore(redis, config);
   await loadScripts(redis);
   const queue = createQueue(queueConnection, config.keyPrefix);
+  const webhookQueue = createWebhookQueue(queueConnection, config.keyPrefix);
+  webhookQueue.on('error', logConnectionErrors(logger, 'queue connection error'));
   // Without a listener BullMQ's connection errors during a Redis outage reach stderr as stack traces.
   queue.on('error', logConnectionErrors(logger, 'queue connection error'));
   // The gauge reads the hub at scrape time; the hub is created just below.
@@ -77,7 +79,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
     settings: nodeSettings(config),
     logger,
   });
-  const submit = createJobSubmitter({ store, queue, secret: () => tokenSecret.current(), ...config });
+  const submit = createJobSubmitter({ store, queue, webhookQueue, secret: () => tokenSecret.current(), ...config });
   const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret });
   const mintViewerToken = (jobId: string) => {
     const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
@@ -114,6 +116,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
       await closed;
       clearTimeout(force);
       await queue.close().catch((err: unknown) => failures.push(err));
+      await webhookQueue.close().catch((err: unknown) => failures.push(err));
       for (const conn of [redis, queueConnection]) await conn.quit().catch((err: unknown) => failures.push(err));
       if (failures.length > 0) throw new AggregateError(failures, 'api close failed');
     })();

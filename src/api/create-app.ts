@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly maxTokensLimit: number;
+  readonly webhookSecrets: readonly string[];
+  readonly webhookAllowPrivate: boolean;
 }
 
 /** Builds the Express app. */

@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
+import { webhookUrlProblem } from '../shared/webhook-target.js';
+import type { CreateJobBody } from '../shared/wire.js';
 
 /** Limits the request schema needs from the configuration. */
 export interface JobRequestLimits {
   readonly maxTokensLimit: number;
+  /** `WEBHOOK_SECRET` is set: jobs may name a webhook. */
+  readonly webhookSecrets: readonly string[];
+  readonly webhookAllowPrivate: boolean;
 }
 
 const textBlock = z.looseObject({ type: z.literal('text'), text: z.string().min(1) });
@@ -38,6 +43,7 @@ export function jobRequestSchema(limits: JobRequestLimits) {
         .record(z.string().min(1).max(64), z.string().max(512))
         .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys')
         .optional(),
+      webhook: z.strictObject({ url: z.string().min(1).max(2048) }).optional(),
     })
     .superRefine((body, ctx) => {
       if (body.thinking?.type === 'enabled' && body.thinking.budget_tokens >= body.max_tokens) {
@@ -46,11 +52,24 @@ export function jobRequestSchema(limits: JobRequestLimits) {
       if (body.messages.at(-1)?.role === 'assistant' && body.thinking?.type === 'enabled') {
         ctx.addIssue({ code: 'custom', path: ['messages'], message: 'cannot end with an assistant turn when thinking is on' });
       }
+      if (body.webhook !== undefined) {
+        if (limits.webhookSecrets.length === 0) {
+          ctx.addIssue({ code: 'custom', path: ['webhook'], message: 'webhooks are off on this server (WEBHOOK_SECRET is not set)' });
+        } else {
+          const problem = webhookUrlProblem(body.webhook.url, limits.webhookAllowPrivate);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['webhook', 'url'], message: problem });
+        }
+      }
     });
 }
 
 /** A validated job request. */
 export type JobRequest = z.infer<ReturnType<typeof jobRequestSchema>>;
+
+// The schema and the wire type clients use name the same fields: this fails to compile if they drift.
+type SameFields = [keyof CreateJobBody] extends [keyof JobRequest] ? ([keyof JobRequest] extends [keyof CreateJobBody] ? true : never) : never;
+const sameFields: SameFields = true;
+void sameFields;
 
 /** JSON Pointer (RFC 6901) of a schema issue path. */
 function pointer(path: readonly PropertyKey[]): string {

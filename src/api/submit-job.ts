@@ -2,13 +2,16 @@ import type { Queue } from 'bullmq';
 import { AppError } from '../shared/errors.js';
 import { hashJson, idempotentJobId, newJobId } from '../shared/ids.js';
 import type { JobStore } from '../shared/job-store.js';
-import { jobOptions, type QueueJobData } from '../shared/queue.js';
+import { jobOptions, webhookJobOptions, type QueueJobData, type WebhookJobData } from '../shared/queue.js';
 import type { JobRequest } from './job-request.js';
 
 /** Dependencies of {@link createJobSubmitter}. */
 export interface SubmitDeps {
   readonly store: JobStore;
   readonly queue: Queue<QueueJobData>;
+  /** Where a job's webhook delivery is queued. */
+  readonly webhookQueue: Queue<WebhookJobData>;
+  readonly webhookRetryDelaysMs: readonly number[];
   /** The secret Idempotency-Keys are turned into job ids with (the viewer-token secret). */
   readonly secret: () => string;
   readonly keyPrefix: string;
@@ -36,7 +39,8 @@ export type JobSubmitter = (request: JobRequest, idempotencyKey: string | undefi
  */
 export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
   return async (request, idempotencyKey) => {
-    const { max_duration_ms: askedMs, metadata, ...upstream } = request;
+    const { max_duration_ms: askedMs, metadata, webhook, ...upstream } = request;
+    const maxDurationMs = Math.min(askedMs ?? deps.maxDurationMs, deps.maxDurationMs);
     const requestHash = hashJson(request);
     const id = idempotencyKey === undefined ? newJobId() : idempotentJobId(deps.secret(), deps.keyPrefix, idempotencyKey);
     const model = upstream.model ?? deps.defaultModel;
@@ -45,8 +49,9 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
       model,
       params: JSON.stringify({ ...upstream, model }),
       metadata: metadata ?? {},
-      maxDurationMs: Math.min(askedMs ?? deps.maxDurationMs, deps.maxDurationMs),
+      maxDurationMs,
       requestHash,
+      webhookUrl: webhook?.url,
     });
     if (created.kind === 'conflict') {
       throw new AppError('conflict', 'This Idempotency-Key was used with a different request body.', {
@@ -55,6 +60,15 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
     }
     if (created.kind === 'exists' && created.enqueued) return { id, created: false };
     try {
+      // The delivery first: a job that runs always has its webhook queued. It fires when the job ends,
+      // or at the latest a minute past the job's longest run (then every minute until it has ended).
+      if (webhook !== undefined) {
+        await deps.webhookQueue.add(
+          'deliver',
+          { jobId: id },
+          webhookJobOptions(created.queueJobId, maxDurationMs + 60_000, deps.webhookRetryDelaysMs.length),
+        );
+      }
       await deps.queue.add('generate', { jobId: id }, jobOptions(created.queueJobId, deps.jobAttempts));
     } catch (cause) {
       // Not answered 202, so nobody relies on the record: it keeps its provisional TTL, and a retry

@@ -73,6 +73,16 @@ export interface Config {
    * it. Default 0: batching is self-clocked (deltas that arrive while a write is in flight are joined).
    */
   readonly coalesceWindowMs: number;
+  /**
+   * `WEBHOOK_SECRET`: the `whsec_…` secret(s) webhook deliveries are signed with (Standard Webhooks);
+   * several, space-separated, while a secret rotates (each delivery carries a signature per secret).
+   * Jobs may name a webhook only when it is set. Default: none.
+   */
+  readonly webhookSecrets: readonly string[];
+  /** `WEBHOOK_RETRY_DELAYS_MS`: comma-separated delays between delivery attempts. Default: 5 s … 8 h, about a day in all. */
+  readonly webhookRetryDelaysMs: readonly number[];
+  /** `WEBHOOK_ALLOW_PRIVATE`: allow webhook URLs on loopback/private addresses, and plain http. Default false. */
+  readonly webhookAllowPrivate: boolean;
   /** `WORKER_METRICS_PORT`: a standalone worker serves `/metrics` here (on `HOST`). Default: none. */
   readonly workerMetricsPort: number | undefined;
   /** `LOG_LEVEL`: pino level. Default info. */
@@ -108,6 +118,7 @@ export const defaults = {
   presenceTtlMs: 15_000,
   coalesceWindowMs: 0,
   logLevel: 'info',
+  webhookRetryDelaysMs: [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000],
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -150,6 +161,24 @@ export function loadConfig(env: Env): Config {
     return raw;
   };
 
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = optional(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    problems.push({ path: name, message: `must be true or false, got "${raw}"` });
+    return fallback;
+  };
+  const delays = (name: string, fallback: readonly number[]): readonly number[] => {
+    const raw = optional(name);
+    if (raw === undefined) return fallback;
+    const parts = raw.split(',').map((p) => Number(p.trim()));
+    if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 0)) {
+      problems.push({ path: name, message: `must be comma-separated whole milliseconds, got "${raw}"` });
+      return fallback;
+    }
+    return parts;
+  };
   const keyPrefix = str('KEY_PREFIX', defaults.keyPrefix);
   if (!/^[A-Za-z0-9_.:-]+$/.test(keyPrefix)) {
     problems.push({ path: 'KEY_PREFIX', message: 'may hold only letters, digits and _ . : - (no braces)' });
@@ -184,6 +213,9 @@ export function loadConfig(env: Env): Config {
     corsOrigins: list('CORS_ORIGINS'),
     presenceTtlMs: int('PRESENCE_TTL_MS', defaults.presenceTtlMs, 300),
     coalesceWindowMs: int('COALESCE_WINDOW_MS', defaults.coalesceWindowMs, 0, 1000),
+    webhookSecrets: webhookSecrets(optional('WEBHOOK_SECRET'), problems),
+    webhookRetryDelaysMs: delays('WEBHOOK_RETRY_DELAYS_MS', defaults.webhookRetryDelaysMs),
+    webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
     workerMetricsPort: optional('WORKER_METRICS_PORT') === undefined ? undefined : int('WORKER_METRICS_PORT', 0, 0, 65_535),
     logLevel: str('LOG_LEVEL', defaults.logLevel),
     production: env['NODE_ENV'] === 'production',
@@ -197,4 +229,18 @@ export function loadConfig(env: Env): Config {
     throw new AppError('config_invalid', `invalid configuration: ${list}`, { details: problems });
   }
   return Object.freeze(config);
+}
+
+/** `WEBHOOK_SECRET`: one or more `whsec_<base64 key>` secrets, space-separated. */
+function webhookSecrets(raw: string | undefined, problems: { path: string; message: string }[]): readonly string[] {
+  if (raw === undefined) return [];
+  const secrets = raw.split(/\s+/).filter((s) => s !== '');
+  for (const secret of secrets) {
+    const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.alloc(0);
+    if (key.length < 24) {
+      problems.push({ path: 'WEBHOOK_SECRET', message: 'must be whsec_ followed by the base64 of at least 24 random bytes' });
+      return [];
+    }
+  }
+  return secrets;
 }

@@ -1,17 +1,26 @@
 import type { Redis } from 'ioredis';
 
-/** Messages on the control channel every worker listens to. */
-export type ControlMessage = { readonly type: 'cancel'; readonly jobId: string };
+/**
+ * Messages on the control channel every worker listens to: `cancel` (the API publishes it) and
+ * `ended`, published by the job scripts when a job with a webhook ends (with its BullMQ job id, which
+ * names the delivery).
+ */
+export type ControlMessage =
+  | { readonly type: 'cancel'; readonly jobId: string }
+  | { readonly type: 'ended'; readonly jobId: string; readonly queueJobId: string };
 
-/** Encodes a control message (the API publishes these). */
+/** Encodes a control message. */
 export function encodeControl(message: ControlMessage): string {
-  return `${message.type} ${message.jobId}`;
+  return message.type === 'ended' ? `ended ${message.jobId} ${message.queueJobId}` : `${message.type} ${message.jobId}`;
 }
 
 /** Decodes a control message; undefined for anything else. */
 export function decodeControl(payload: string): ControlMessage | undefined {
-  const [type, jobId] = payload.split(' ');
-  return type === 'cancel' && jobId !== undefined && jobId !== '' ? { type, jobId } : undefined;
+  const [type, jobId, queueJobId] = payload.split(' ');
+  if (jobId === undefined || jobId === '') return undefined;
+  if (type === 'cancel') return { type, jobId };
+  if (type === 'ended' && queueJobId !== undefined && queueJobId !== '') return { type, jobId, queueJobId };
+  return undefined;
 }
 
 /**

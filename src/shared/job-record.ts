@@ -44,5 +44,15 @@ export function toRecordView(h: Readonly<Record<string, string>>, text: string, 
     metadata: json<Record<string, string>>(h[F.metadata], {}),
     viewers,
     worker: h[F.worker] ?? null,
+    ...(h[F.webhookUrl] === undefined
+      ? {}
+      : {
+          webhook: {
+            status: (h[F.webhookStatus] ?? 'pending') as NonNullable<JobRecordView['webhook']>['status'],
+            attempts: num(h[F.webhookAttempts]) ?? 0,
+            last_status: num(h[F.webhookLastStatus]) ?? null,
+            last_error: h[F.webhookLastError] === undefined || h[F.webhookLastError] === '' ? null : (h[F.webhookLastError] ?? null),
+          },
+        }),
   };
 }

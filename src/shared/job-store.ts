@@ -13,6 +13,16 @@ export interface NewJob {
   readonly metadata: Readonly<Record<string, string>>;
   readonly maxDurationMs: number;
   readonly requestHash: string;
+  /** Where to POST when the job ends. */
+  readonly webhookUrl?: string | undefined;
+}
+
+/** The delivery state of a job's webhook, as {@link JobStore.recordWebhook} writes it. */
+export interface WebhookDelivery {
+  readonly status: 'pending' | 'delivered' | 'failed' | 'gone' | 'refused';
+  readonly attempts: number;
+  readonly lastStatus: number | undefined;
+  readonly lastError: string | undefined;
 }
 
 /**
@@ -122,6 +132,8 @@ export interface JobStore {
   /** The terminal transition. */
   finish(id: string, end: JobEnd): Promise<WriteOutcome>;
   cancel(id: string): Promise<CancelOutcome>;
+  /** Writes the webhook's delivery state on the record; false when the record is gone. */
+  recordWebhook(id: string, delivery: WebhookDelivery): Promise<boolean>;
   read(id: string): Promise<StoredJob | undefined>;
   /** The record's status, or undefined when the job is unknown or expired. */
   status(id: string): Promise<string | undefined>;
@@ -163,6 +175,7 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
           [F.params]: job.params,
           [F.metadata]: JSON.stringify(job.metadata),
           [F.maxDurationMs]: job.maxDurationMs,
+          ...(job.webhookUrl === undefined ? {} : { [F.webhookUrl]: job.webhookUrl, [F.webhookStatus]: 'pending', [F.webhookAttempts]: 0 }),
         }),
       ])) as unknown[];
       const kind = String(res[0]);
@@ -211,6 +224,10 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
         ...flat(end.batch?.fields ?? {}),
       ];
       return outcome(await scripts.finish.run(redis, all(keys(id)), args));
+    },
+    async recordWebhook(id, d) {
+      const args = [d.status, d.attempts, d.lastStatus ?? '', d.lastError ?? ''];
+      return Number(await scripts.webhook.run(redis, all(keys(id)), args)) === 1;
     },
     async cancel(id) {
       const res = (await scripts.cancel.run(redis, all(keys(id)), [resultTtlS])) as unknown[];

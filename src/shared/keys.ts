@@ -92,4 +92,10 @@ export const recordFields = {
   handedBack: 'handed_back',
   /** Internal: the job reached the queue (create's provisional TTL is gone). */
   enqueued: 'enqueued',
+  /** The job's webhook URL, and its delivery state (`pending` until the job ends and it lands). */
+  webhookUrl: 'webhook_url',
+  webhookStatus: 'webhook_status',
+  webhookAttempts: 'webhook_attempts',
+  webhookLastStatus: 'webhook_last_status',
+  webhookLastError: 'webhook_last_error',
 } as const;

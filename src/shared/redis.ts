@@ -3,7 +3,7 @@ import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** Roles of the connections a process opens; in logs and in the client name `genrelay:<KEY_PREFIX>:<role>`. */
-export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control';
+export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control' | 'webhooks';
 
 /**
  * Opens a Redis connection. `maxRetriesPerRequest: null` (BullMQ needs it; for us, commands wait

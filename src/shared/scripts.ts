@@ -49,6 +49,7 @@ export const scripts = {
   requeue: createScript('requeue'),
   finish: createScript('finish'),
   cancel: createScript('cancel'),
+  webhook: createScript('webhook'),
   dueDeadlines: createScript('due-deadlines', false),
   read: createScript('read', false),
 } as const;

@@ -16,6 +16,7 @@ import { startReaper } from './reaper.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { backoffDelayMs } from './retry-policy.js';
 import { retryRefused } from './store-retry.js';
+import { createWebhookWorker } from './webhooks/create-webhook-worker.js';
 
 /** A running worker process's job-taking machinery. */
 export interface GenrelayWorker {
@@ -47,8 +48,16 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   await loadScripts(commands);
   const active = createActiveAttempts();
   const metrics = createWorkerMetrics(() => active.size);
+  // Webhook deliveries need the secret to sign with; a worker without WEBHOOK_SECRET leaves them to others.
+  const webhookConnection = config.webhookSecrets.length > 0 ? createRedis(config, 'webhooks', logger) : undefined;
+  const webhooks =
+    webhookConnection === undefined ? undefined : createWebhookWorker({ config, logger, store, metrics, connection: webhookConnection });
 
   await listenForControl(control, keys.control, (message) => {
+    if (message.type === 'ended') {
+      webhooks?.jobEnded(message.queueJobId);
+      return;
+    }
     if (active.abort(message.jobId, 'cancelled')) logger.info({ jobId: message.jobId }, 'cancel received');
   });
 
@@ -119,7 +128,8 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
           clearTimeout(handBack);
         }
         await reaper.close();
-        for (const conn of [control, commands, queueConnection]) {
+        await webhooks?.close().catch((err: unknown) => failures.push(err));
+        for (const conn of [control, commands, queueConnection, ...(webhookConnection === undefined ? [] : [webhookConnection])]) {
           await conn.quit().catch((err: unknown) => failures.push(err));
         }
         if (failures.length > 0) throw new AggregateError(failures, 'worker close failed');

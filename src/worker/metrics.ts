@@ -9,6 +9,8 @@ export interface WorkerMetrics {
   readonly upstreamErrors: Counter<'type'>;
   /** Time to first token of attempts, seconds. */
   readonly ttft: Histogram;
+  /** Webhook delivery attempts by outcome: delivered, retried, failed (gave up), gone (410), refused. */
+  readonly webhookDeliveries: Counter<'outcome'>;
 }
 
 /** Creates the registry; `active` is read at scrape time. */
@@ -41,5 +43,11 @@ export function createWorkerMetrics(active: () => number): WorkerMetrics {
       this.set(active());
     },
   });
-  return { registry, attempts, upstreamErrors, ttft };
+  const webhookDeliveries = new Counter({
+    name: 'genrelay_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  return { registry, attempts, upstreamErrors, ttft, webhookDeliveries };
 }

@@ -28,6 +28,8 @@ export interface JobRoutesDeps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly maxTokensLimit: number;
+  readonly webhookSecrets: readonly string[];
+  readonly webhookAllowPrivate: boolean;
 }
 
 /** Longest `?wait=` (or `Prefer: wait=`) honoured, in seconds. */

@@ -39,7 +39,7 @@ end
 -- The terminal transition (callers have checked the job is not terminal): status, `done` built from
 -- the record, and the result TTL on every key of the job (the first TTL a started job's keys get).
 local function finish(status, err_json, now, ttl)
-  local f = redis.call('HMGET', rec, 'stop_reason', 'input_tokens', 'output_tokens', 'truncated')
+  local f = redis.call('HMGET', rec, 'stop_reason', 'input_tokens', 'output_tokens', 'truncated', 'webhook_url', 'queue_job_id')
   redis.call('HSET', rec, 'status', status, 'finished_at', now)
   if err_json ~= '' then redis.call('HSET', rec, 'error', err_json) end
   local done = '{"status":' .. cjson.encode(status)
@@ -51,6 +51,12 @@ local function finish(status, err_json, now, ttl)
   redis.call('EXPIRE', rec, ttl)
   redis.call('EXPIRE', log, ttl)
   redis.call('EXPIRE', textkey, ttl)
+  -- A webhook waits for this ending: tell the workers on the control channel (`<prefix>:control`), so
+  -- its delivery starts now rather than at its fallback time. A channel is not a key: legal on a Cluster.
+  if f[5] then
+    local prefix = string.sub(rec, 1, string.find(rec, ':{job:', 1, true) - 1)
+    redis.call('PUBLISH', prefix .. ':control', 'ended ' .. string.match(rec, '{job:([^}]+)}') .. ' ' .. (f[6] or ''))
+  end
   return seq
 end
 
