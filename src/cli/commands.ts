@@ -90,18 +90,20 @@ export async function runCommand(ctx: CommandContext, promptWords: readonly stri
   };
   const submitted = Date.now();
   const job = await ctx.client.jobs.create(body, opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey });
+  const base = ctx.baseUrl.replace(/\/$/, '');
+  const links = {
+    id: job.id,
+    status: job.status,
+    events_url: `${base}${job.events_url}`,
+    viewer_url: `${base}/jobs/${job.id}?token=${encodeURIComponent(job.viewer_token)}`,
+  };
   if (opts.detach === true) {
-    const base = ctx.baseUrl.replace(/\/$/, '');
-    const links = {
-      id: job.id,
-      status: job.status,
-      events_url: `${base}${job.events_url}`,
-      viewer_url: `${base}/jobs/${job.id}?token=${encodeURIComponent(job.viewer_token)}`,
-    };
     ctx.term.stdout.write(ctx.json ? `${JSON.stringify(links)}\n` : `${links.id}\n${links.events_url}\n${links.viewer_url}\n`);
     return exitCodes.completed;
   }
   const line = createStatusLine(ctx.term);
+  // Where to find it again (genrelay follow/get/wait, or the page): stderr, so stdout stays the text.
+  if (!ctx.json) line.notice(`job ${job.id} · ${links.viewer_url}`);
   let cancelling = false;
   ctx.onInterrupt(() => {
     if (cancelling) return;

@@ -1,0 +1,180 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+import { eventually, getRecord, jobEnded, simPrompt, startSystem, words, type TestSystem } from './support/system.js';
+
+const bin = fileURLToPath(new URL('../bin/genrelay.js', import.meta.url));
+
+/** The `genrelay` command as a child process: what it printed, how it exited. */
+function genrelay(
+  args: string[],
+  options: {
+    url: string;
+    stdin?: string;
+    onStdout?: (text: string, signal: (s: NodeJS.Signals) => void) => void;
+    onStderr?: (text: string, signal: (s: NodeJS.Signals) => void) => void;
+  },
+) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', GENRELAY_URL: options.url },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+    options.onStdout?.(stdout, (s) => child.kill(s));
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+    options.onStderr?.(stderr, (s) => child.kill(s));
+  });
+  child.stdin.end(options.stdin ?? '');
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+// The CLI as a user runs it: text on stdout, status on stderr, Ctrl+C cancels on the server, and an
+// exit code per ending.
+describe('the genrelay command', () => {
+  let server: RedisServerHandle;
+  let admin: Redis;
+  let sys: TestSystem;
+  beforeAll(async () => {
+    // A private Redis: one test holds it still with CLIENT PAUSE.
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+    sys = await startSystem({ name: 'cli', env: { REDIS_URL: server.url } });
+  });
+  afterAll(async () => {
+    await sys.close();
+    await admin.quit();
+    await server.stop();
+  });
+  const idIn = (stderrOrJson: string) => /job_[A-Za-z0-9_-]{22}/.exec(stderrOrJson)?.[0] ?? '';
+
+  it('run: stdout is exactly the record text, stderr the summary, exit 0', async () => {
+    const text = words(30, 'c');
+    const r = await genrelay(['--json', 'run', '--max-tokens', '100', simPrompt({ text, tps: 60 })], { url: sys.url });
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; type: string; data: Record<string, unknown> });
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+    expect(events.at(-1)).toMatchObject({ type: 'done', data: { status: 'completed' } });
+
+    const plain = await genrelay(['run', '--max-tokens', '100', simPrompt({ text, tps: 60 }, 'Once more')], { url: sys.url });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe(text);
+    expect(plain.stderr).toMatch(/^completed · ttft \d+ ms · 30 tokens · [\d.]+ tok\/s · [\d.]+ s · stop end_turn\n$/m);
+    // Neither stream is a terminal here: no cursor or colour codes.
+    expect(plain.stderr).not.toContain('\x1b');
+  });
+
+  it('run reads the prompt from stdin, or -f FILE, and takes --system, --metadata and --max-duration', async () => {
+    const r = await genrelay(['--json', 'run', '--system', 'be brief', '--metadata', 'user=u_1', '--max-duration', '30', '--detach'], {
+      url: sys.url,
+      stdin: simPrompt({ text: 'from stdin' }),
+    });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { id: string; events_url: string; viewer_url: string };
+    expect(out.events_url).toBe(`${sys.url}/v1/jobs/${out.id}/events`);
+    expect(out.viewer_url).toMatch(new RegExp(`^${sys.url}/jobs/${out.id}\\?token=`));
+    const record = await jobEnded(sys.url, out.id);
+    expect(record).toMatchObject({ text: 'from stdin', metadata: { user: 'u_1' } });
+    expect(Date.parse(String(record['deadline_at'])) - Date.parse(String(record['started_at']))).toBe(30_000);
+    const dir = await mkdtemp(join(tmpdir(), 'genrelay-cli-'));
+    try {
+      await writeFile(join(dir, 'prompt.txt'), simPrompt({ text: 'from a file' }));
+      const fromFile = await genrelay(['run', '-f', join(dir, 'prompt.txt')], { url: sys.url });
+      expect(fromFile).toMatchObject({ code: 0, stdout: 'from a file' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Ctrl+C cancels the job on the server and keeps what was produced; exit 3', async () => {
+    let interrupted = false;
+    const r = await genrelay(['run', simPrompt({ tokens: 400, tps: 20, tag: 'cli-cancel' })], {
+      url: sys.url,
+      onStdout: (out, signal) => {
+        if (!interrupted && out.split(' ').length > 5) {
+          interrupted = true;
+          signal('SIGINT');
+        }
+      },
+    });
+    expect(r.code).toBe(3);
+    const id = idIn(r.stderr);
+    const record = await getRecord(sys.url, id);
+    expect(record).toMatchObject({ status: 'cancelled', partial: true });
+    expect(r.stdout).toBe(record['text']);
+    expect(r.stderr).toMatch(/cancelling the job on the server/);
+    await eventually(async () => (sys.sim.requests.find((q) => q.tag === 'cli-cancel')?.outcome === 'client_closed' ? true : undefined));
+  });
+
+  it('a second Ctrl+C exits at once (130), without waiting for the cancel to take effect', async () => {
+    let first = false;
+    let second = false;
+    const r = await genrelay(['run', simPrompt({ tokens: 400, tps: 20, tag: 'cli-twice' })], {
+      url: sys.url,
+      onStdout: (out, signal) => {
+        if (!first && out.split(' ').length > 3) {
+          first = true;
+          // Redis holds the cancel for two seconds: the second Ctrl+C comes while it is in flight.
+          void admin.client('PAUSE', '2000', 'ALL').then(() => signal('SIGINT'));
+        }
+      },
+      onStderr: (err, signal) => {
+        if (!second && err.includes('cancelling the job on the server')) {
+          second = true;
+          signal('SIGINT');
+        }
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).not.toMatch(/^cancelled ·/m);
+  });
+
+  it('exit codes: failed 1, usage 2, timed out 4, unreachable 5, refused 6, still running after wait --timeout 7', async () => {
+    expect((await genrelay(['run', simPrompt({ fault: 'http_400' })], { url: sys.url })).code).toBe(1);
+    expect((await genrelay(['run'], { url: sys.url, stdin: '' })).code).toBe(2);
+    expect((await genrelay(['frobnicate'], { url: sys.url })).code).toBe(2);
+    expect((await genrelay(['run', '--max-tokens', 'lots', 'hi'], { url: sys.url })).code).toBe(2);
+    expect((await genrelay(['run', '--max-duration', '1', simPrompt({ tokens: 400, tps: 20 })], { url: sys.url })).code).toBe(4);
+    expect((await genrelay(['--url', 'http://127.0.0.1:1', 'get', 'job_AAAAAAAAAAAAAAAAAAAAAA'], { url: sys.url })).code).toBe(5);
+    const refused = await genrelay(['get', 'job_AAAAAAAAAAAAAAAAAAAAAA'], { url: sys.url });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/404 Not found/);
+    const detached = await genrelay(['run', '--detach', simPrompt({ tokens: 400, tps: 20 })], { url: sys.url });
+    const id = detached.stdout.split('\n')[0] ?? '';
+    const waited = await genrelay(['wait', id, '--timeout', '1'], { url: sys.url });
+    expect(waited.code).toBe(7);
+    expect((await genrelay(['cancel', id], { url: sys.url })).code).toBe(0);
+    expect((await genrelay(['wait', id], { url: sys.url })).code).toBe(3);
+    const help = await genrelay(['--help'], { url: sys.url });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes:[\s\S]*130/);
+  });
+
+  it('follow --after, get and wait print the text (or JSON with --json)', async () => {
+    const text = words(20, 'f');
+    const detached = await genrelay(['--json', 'run', '--detach', simPrompt({ text, tps: 100 })], { url: sys.url });
+    const { id } = JSON.parse(detached.stdout) as { id: string };
+    const waited = await genrelay(['wait', id], { url: sys.url });
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toBe(`${text}\n`);
+    const all = await genrelay(['--json', 'follow', id], { url: sys.url });
+    const events = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; type: string; data: { text?: string } });
+    const after = await genrelay(['follow', id, '--after', '5'], { url: sys.url });
+    expect(after.code).toBe(0);
+    expect(after.stdout).toBe(events.filter((e) => e.id > 5 && e.type === 'delta').map((e) => e.data.text).join(''));
+    const got = await genrelay(['--json', 'get', id], { url: sys.url });
+    expect(JSON.parse(got.stdout)).toMatchObject({ id, status: 'completed', text });
+  });
+
+});
