@@ -87,7 +87,7 @@ describe('streams that always end', () => {
     // Past the pause, and past a presence flush.
     await new Promise((r) => setTimeout(r, 1200));
     expect(metric(await metrics(), 'genrelay_sse_viewers')).toBe(before);
-    expect(await admin.pubsub('NUMSUB', channel)).toEqual([channel, 0]);
+    expect(await admin.pubsub('SHARDNUMSUB', channel)).toEqual([channel, 0]);
     expect((await getRecord(sys.url, id))['viewers']).toBe(0);
     await fetch(`${sys.url}/v1/jobs/${id}/cancel`, { method: 'POST' });
   });

@@ -93,7 +93,8 @@ async function workerRound(sys: BenchSystem, n: number, windowS: number) {
   const calls = diffCalls(calls0, calls1);
   const recordedDeltas = tokens1 - tokens0;
   const delivered = recordedDeltas * TOKENS_PER_DELTA;
-  const published = calls['publish'] ?? 0;
+  // The job scripts publish with SPUBLISH (sharded pub/sub).
+  const published = calls['spublish'] ?? calls['publish'] ?? 0;
   const missing = missingOf(report.viewerLatencies.length, sampled.length * (DELTAS_PER_S * windowS - 1));
   return {
     generations: n,

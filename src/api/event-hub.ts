@@ -87,7 +87,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     const joined = Buffer.concat(events.map((e) => e.frame));
     for (const viewer of entry.viewers) viewer.deliverBatch(events, joined);
   };
-  subscriber.on('message', (channel: string, payload: string) => {
+  subscriber.on('smessage', (channel: string, payload: string) => {
     const entry = byChannel.get(channel);
     if (entry === undefined) return;
     const event = decodeWire(payload);
@@ -112,7 +112,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     if (entries.length === 0) return;
     logger.info({ channels: entries.length }, 'subscriber reconnected: viewers catch up from the log');
     void subscriber
-      .subscribe(...entries.map(([channel]) => channel))
+      .ssubscribe(...entries.map(([channel]) => channel))
       // A Redis that restarted without its data has lost jobs: their viewers end (a reconnect gets 404).
       .then(() => endLostJobs())
       .then(() => {
@@ -138,7 +138,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     const channel = store.keys(jobId).channel;
     let entry = byChannel.get(channel);
     if (entry === undefined) {
-      entry = { jobId, viewers: new Set(), watchers: new Set(), subscribed: subscriber.subscribe(channel), queue: [], scheduled: false };
+      entry = { jobId, viewers: new Set(), watchers: new Set(), subscribed: subscriber.ssubscribe(channel), queue: [], scheduled: false };
       byChannel.set(channel, entry);
     }
     return [channel, entry];
@@ -147,7 +147,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   const release = (channel: string, entry: JobChannel) => {
     if (entry.viewers.size > 0 || entry.watchers.size > 0 || byChannel.get(channel) !== entry) return;
     byChannel.delete(channel);
-    subscriber.unsubscribe(channel).catch(() => {});
+    subscriber.sunsubscribe(channel).catch(() => {});
   };
 
   // One check at a time: during an outage the ticks would otherwise queue a check each in ioredis.

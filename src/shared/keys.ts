@@ -12,7 +12,7 @@ export interface JobKeys {
   readonly log: string;
   /** string: the current attempt's output text, grown with APPEND. No TTL until the job ends, then `RESULT_TTL_S`. */
   readonly text: string;
-  /** pub/sub channel: each appended event as `<seq> <type> <data>`. No lifetime. */
+  /** sharded pub/sub channel (SPUBLISH): each appended event as `<seq> <type> <data>`. No lifetime. */
   readonly channel: string;
   /** hash: live viewers per API node, `nodeId → "<count> <expiresAtMs>"`. Expires when no node refreshes it. */
   readonly viewers: string;

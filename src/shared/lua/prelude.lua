@@ -13,10 +13,12 @@ local function now_ms()
 end
 
 -- The one place an event is numbered: the next sequence number, the log entry `<seq>-0`, the publish.
+-- Sharded pub/sub (SPUBLISH): on a Cluster the event goes to the shard that owns the job's slot only
+-- (the channel carries the job's hash tag), not to every node; on one Redis it is the same as PUBLISH.
 local function append(type, data)
   local seq = redis.call('HINCRBY', rec, 'seq', 1)
   redis.call('XADD', log, seq .. '-0', 't', type, 'd', data)
-  redis.call('PUBLISH', chan, seq .. ' ' .. type .. ' ' .. data)
+  redis.call('SPUBLISH', chan, seq .. ' ' .. type .. ' ' .. data)
   return seq
 end
 
