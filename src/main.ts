@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   try {
     const localRedis = await startLocalRedisIfMissing(config.redisUrl, process.env['REDIS_URL'] === undefined, logger);
     if (localRedis !== undefined) started.push(localRedis.stop);
-    await assertRedisReachable(config.redisUrl);
+    await assertRedisReachable(config);
 
     let apiKey = config.anthropicApiKey;
     let simulated = false;

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { ProblemError } from '../src/client/index.js';
+import { failure } from '../src/cli/commands.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,25 +19,27 @@ function genrelay(
   options: {
     url: string;
     stdin?: string;
+    /** A file descriptor to give the command as its stdout (a redirect to a file). */
+    stdoutFd?: number;
     onStdout?: (text: string, signal: (s: NodeJS.Signals) => void) => void;
     onStderr?: (text: string, signal: (s: NodeJS.Signals) => void) => void;
   },
 ) {
   const child = spawn(process.execPath, [bin, ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', GENRELAY_URL: options.url },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', options.stdoutFd ?? 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
     stdout += c;
     options.onStdout?.(stdout, (s) => child.kill(s));
   });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
     stderr += c;
     options.onStderr?.(stderr, (s) => child.kill(s));
   });
-  child.stdin.end(options.stdin ?? '');
+  child.stdin?.end(options.stdin ?? '');
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code, stdout, stderr })),
   );
@@ -167,7 +172,8 @@ describe('the genrelay command', () => {
     const { id } = JSON.parse(detached.stdout) as { id: string };
     const waited = await genrelay(['wait', id], { url: sys.url });
     expect(waited.code).toBe(0);
-    expect(waited.stdout).toBe(`${text}\n`);
+    // Not a terminal: the text exactly, no newline added.
+    expect(waited.stdout).toBe(text);
     const all = await genrelay(['--json', 'follow', id], { url: sys.url });
     const events = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; type: string; data: { text?: string } });
     const after = await genrelay(['follow', id, '--after', '5'], { url: sys.url });
@@ -175,6 +181,33 @@ describe('the genrelay command', () => {
     expect(after.stdout).toBe(events.filter((e) => e.id > 5 && e.type === 'delta').map((e) => e.data.text).join(''));
     const got = await genrelay(['--json', 'get', id], { url: sys.url });
     expect(JSON.parse(got.stdout)).toMatchObject({ id, status: 'completed', text });
+    // A cursor already past done: nothing to stream, the exit code is the job's.
+    const past = await genrelay(['follow', id, '--after', String(events.length)], { url: sys.url });
+    expect(past).toMatchObject({ code: 0, stdout: '' });
+    expect(past.stderr).toMatch(/^completed · /m);
+  });
+
+  it('a retry that starts the text over takes the discarded text back out of a file stdout', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'genrelay-cli-'));
+    try {
+      const text = words(30, 'x');
+      const path = join(dir, 'answer.txt');
+      const fd = openSync(path, 'w');
+      // The first request drops after 10 deltas; the retry streams it all.
+      const r = await genrelay(['run', simPrompt({ text, tps: 60, fault: 'drop', fault_after: 10, fault_times: 1 })], { url: sys.url, stdoutFd: fd });
+      closeSync(fd);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/attempt 2 starts over .*taken back out/);
+      expect(await readFile(path, 'utf8')).toBe(text);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('maps the server failing (5xx) to exit 5 and a refusal (4xx) to 6', () => {
+    const problem = (status: number) => new ProblemError({ type: 'about:blank', title: 't', status, detail: 'd' });
+    expect(failure(problem(503), 'http://x').code).toBe(5);
+    expect(failure(problem(404), 'http://x').code).toBe(6);
   });
 
 });

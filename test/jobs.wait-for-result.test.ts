@@ -76,7 +76,14 @@ describe('waiting for a result', () => {
       expect(res.status).toBe(400);
       expect((body['errors'] as { path: string }[])[0]?.path).toBe(path);
     }
-    expect((await get(`/v1/jobs/${id}`, { prefer: 'wait=99' })).res.status).toBe(400);
+    // A preference is a hint: a longer one is capped and says so.
+    const capped = await get(`/v1/jobs/${id}`, { prefer: 'wait=99' });
+    expect(capped.res.status).toBe(200);
+    expect(capped.res.headers.get('preference-applied')).toBe('wait=60');
+    // Many waiters on a job that does not exist all get the 404 at once, not only the first.
+    const many = await Promise.all(Array.from({ length: 20 }, () => get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAB?wait=30')));
+    expect(many.map((m) => m.res.status)).toEqual(Array(20).fill(404));
+    expect(Math.max(...many.map((m) => m.ms))).toBeLessThan(30_000);
     expect((await get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA?wait=1')).res.status).toBe(404);
   });
 

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { AppError } from '../shared/errors.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
@@ -18,7 +18,7 @@ import type { JobSubmitter } from './submit-job.js';
 
 /** Everything the HTTP app needs, built by the caller (so tests build the real thing). */
 export interface AppDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: JobStore;
   readonly hub: EventHub;
   readonly presence: Presence;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Logger } from '../shared/logger.js';
 
 /** What every API node of one deployment must agree on, as digests (never the secrets themselves). */
@@ -23,7 +23,7 @@ const variables: Record<keyof NodeSettings, string> = { apiKeys: 'API_KEYS', tok
 
 /** Options of {@link startDeploymentCheck}. */
 export interface DeploymentCheckOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keyPrefix: string;
   readonly nodeId: string;
   readonly settings: NodeSettings;

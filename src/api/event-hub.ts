@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import { decodeWire, sseFrame } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
@@ -35,7 +35,7 @@ export interface EventHub {
 /** Dependencies of {@link createEventHub}. */
 export interface EventHubDeps {
   /** A dedicated connection: it only subscribes. */
-  readonly subscriber: Redis;
+  readonly subscriber: RedisClient;
   readonly store: JobStore;
   readonly logger: Logger;
   readonly keepaliveMs: number;
@@ -150,19 +150,35 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     subscriber.sunsubscribe(channel).catch(() => {});
   };
 
-  // One check at a time: during an outage the ticks would otherwise queue a check each in ioredis.
+  // The safety net under pub/sub, one check at a time (during an outage the ticks would otherwise queue
+  // one each in ioredis): a job whose record is gone ends its viewers; a job whose log is ahead of a
+  // viewer (an event published while a subscriber, a shard's on a Cluster, was reconnecting, and
+  // nothing after it yet) sends that viewer to the log, and its waiters look again.
   let checking: Promise<number> | undefined;
   const endLostJobs = (): Promise<number> => {
     checking ??= (async () => {
       const entries = [...byChannel.values()];
       if (entries.length === 0) return 0;
-      const lost = await store.missing(entries.map((e) => e.jobId));
+      const seqs = await store.lastSeqs(entries.map((e) => e.jobId));
+      let lost = 0;
       for (const entry of entries) {
-        if (!lost.has(entry.jobId)) continue;
-        logger.warn({ jobId: entry.jobId }, 'job gone from Redis: ending its viewers');
-        for (const viewer of [...entry.viewers]) viewer.end();
+        const seq = seqs.get(entry.jobId);
+        if (seq === undefined) {
+          lost += 1;
+          logger.warn({ jobId: entry.jobId }, 'job gone from Redis: ending its viewers');
+          for (const viewer of [...entry.viewers]) viewer.end();
+          continue;
+        }
+        let behind = false;
+        for (const viewer of entry.viewers) {
+          if (viewer.lastSeq < seq) {
+            behind = true;
+            void viewer.catchUp();
+          }
+        }
+        if (behind || entry.viewers.size === 0) for (const watcher of [...entry.watchers]) watcher.onResubscribed();
       }
-      return lost.size;
+      return lost;
     })().finally(() => {
       checking = undefined;
     });

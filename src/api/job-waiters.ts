@@ -32,7 +32,11 @@ interface Watched {
   readonly waiters: Set<() => void>;
   readonly stop: () => void;
   readonly subscribed: Promise<unknown>;
-  /** The last read, shared by every waiter that needs one while it is fresh (or final). */
+  /**
+   * The read that every waiter arriving while the job is followed shares (the subscription tells them
+   * the job has not ended since): the first read, then after `done` the final one, and for waiters
+   * whose time runs out together a fresh one at most `freshMs` old.
+   */
   read?: { readonly at: number; readonly record: Promise<JobRecordView> };
   /** `done` was seen, or a read found the job terminal: every waiter can be answered 200. */
   ended: boolean;
@@ -40,19 +44,27 @@ interface Watched {
 
 /**
  * Waiters ride on the hub's one subscription per job: the first waiter of a job subscribes and reads
- * the record once; later ones, while the job is followed, know from the subscription that it has not
- * ended and read nothing. When `done` arrives every waiter wakes on one read of the final record, and
- * waiters whose time runs out together share one read of the record so far. So a thousand waiters on
- * a job cost the Redis commands of one, not a poll each.
+ * the record once; later ones share that read while the job is followed. When `done` arrives every
+ * waiter wakes on one read of the final record, and waiters whose time runs out together share one
+ * read of the record so far. So a thousand waiters on a job cost the Redis commands of one, not a poll
+ * each. The deadline holds even while Redis does not answer (the subscribe and the reads are raced
+ * against it), and a failed read is every waiter's answer that shared it, not only the first's.
  */
 export function createJobWaiters(deps: JobWaitersDeps): JobWaiters {
   const freshMs = deps.freshMs ?? 250;
   const byJob = new Map<string, Watched>();
   let count = 0;
 
-  const read = (jobId: string, w: Watched): Promise<JobRecordView> => {
+  const wake = (w: Watched) => {
+    w.ended = true;
+    // The final record is read once, after `done`, for all of them.
+    delete w.read;
+    for (const waiter of [...w.waiters]) waiter();
+  };
+  /** The shared read: reused while it is the first one, final, or fresh; `again` forces a new one. */
+  const read = (jobId: string, w: Watched, again = false): Promise<JobRecordView> => {
     const now = Date.now();
-    if (w.read === undefined || (!w.ended && now - w.read.at > freshMs)) {
+    if (w.read === undefined || (again && !w.ended && now - w.read.at > freshMs)) {
       const record = deps.readView(jobId);
       w.read = { at: now, record };
       record.then(
@@ -60,18 +72,12 @@ export function createJobWaiters(deps: JobWaitersDeps): JobWaiters {
           if (isTerminal(r.status) && !w.ended) wake(w);
         },
         () => {
-          // A failed read is not kept: the next waiter that needs one reads again.
+          // A failed read is not kept: those who shared it get the error, the next arrival reads again.
           if (w.read?.record === record) delete w.read;
         },
       );
     }
     return w.read.record;
-  };
-  const wake = (w: Watched) => {
-    w.ended = true;
-    // The final record is read once, after `done`, for all of them.
-    delete w.read;
-    for (const waiter of [...w.waiters]) waiter();
   };
   const watch = (jobId: string): Watched => {
     let w = byJob.get(jobId);
@@ -110,19 +116,16 @@ export function createJobWaiters(deps: JobWaitersDeps): JobWaiters {
       const done = new Promise<void>((resolve) => (woken = resolve));
       w.waiters.add(woken);
       count += 1;
-      let timer: NodeJS.Timeout | undefined;
+      // Armed first: the answer comes at the deadline even if Redis is slow to subscribe or read.
+      const timer = setTimeout(woken, timeoutMs);
       const onAbort = () => woken();
+      signal.addEventListener('abort', onAbort, { once: true });
       try {
         // Subscribed first, read after: an end published in between is in the read or on the channel.
-        await w.subscribed;
-        const first = w.read === undefined ? await read(jobId, w) : undefined;
+        const first = await Promise.race([w.subscribed.then(() => read(jobId, w)), done.then(() => undefined)]);
         if (first !== undefined && isTerminal(first.status)) return { record: first, ended: true };
-        if (!w.ended && timeoutMs > 0 && !signal.aborted) {
-          timer = setTimeout(woken, timeoutMs);
-          signal.addEventListener('abort', onAbort, { once: true });
-          await done;
-        }
-        const record = await read(jobId, w);
+        if (first !== undefined && !w.ended && !signal.aborted) await done;
+        const record = await read(jobId, w, true);
         return { record, ended: isTerminal(record.status) };
       } finally {
         clearTimeout(timer);

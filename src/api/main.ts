@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: the API accepts requests without a key');
   const closers: (() => Promise<void>)[] = [];
   const shutdown = installShutdown(logger, () => closers);
-  await assertRedisReachable(config.redisUrl);
+  await assertRedisReachable(config);
   const api = await startApi(config, logger);
   closers.push(() => api.close());
   shutdown.started();

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Logger } from '../shared/logger.js';
 
 /** Live viewer counts across every API node, kept in Redis. */
@@ -13,7 +13,7 @@ export interface Presence {
 
 /** Dependencies of {@link createPresence}. */
 export interface PresenceDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The presence hash of a job (one field per API node). */
   readonly keyOf: (jobId: string) => string;
   readonly nodeId: string;
@@ -34,21 +34,22 @@ export function createPresence(deps: PresenceDeps): Presence {
   const local = new Map<string, number>();
   const dirty = new Set<string>();
 
+  // One command per job, sent together (the keys live in many Cluster slots; auto-pipelining still
+  // writes them in one go per node).
   const write = async (jobIds: Iterable<string>) => {
-    const pipeline = deps.redis.pipeline();
     const expiresAt = Date.now() + ttlMs;
+    const writes: Promise<unknown>[] = [];
     for (const jobId of jobIds) {
       const key = deps.keyOf(jobId);
       const count = local.get(jobId) ?? 0;
       if (count > 0) {
-        pipeline.hset(key, deps.nodeId, `${count} ${expiresAt}`);
-        pipeline.pexpire(key, ttlMs * 2);
+        writes.push(deps.redis.hset(key, deps.nodeId, `${count} ${expiresAt}`), deps.redis.pexpire(key, ttlMs * 2));
       } else {
-        pipeline.hdel(key, deps.nodeId);
+        writes.push(deps.redis.hdel(key, deps.nodeId));
         local.delete(jobId);
       }
     }
-    if (pipeline.length > 0) await pipeline.exec();
+    await Promise.all(writes);
   };
   const flush = () => {
     if (dirty.size === 0) return;

@@ -66,6 +66,11 @@ export class SseViewer {
     return this.closed;
   }
 
+  /** The last sequence number written to this viewer. */
+  get lastSeq(): number {
+    return this.lastSent;
+  }
+
   /** Bytes written to this viewer that the kernel has not taken yet. */
   get bufferedBytes(): number {
     return this.closed ? 0 : this.socket.bufferedBytes;

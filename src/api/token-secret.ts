@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis.js';
 import type { Logger } from '../shared/logger.js';
 
 /** The viewer-token secret as this node knows it now. */
@@ -19,7 +19,7 @@ export interface TokenSecret {
 export interface TokenSecretOptions {
   /** `VIEWER_TOKEN_SECRET`, when set: used as it is, never stored. */
   readonly configured: string | undefined;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Where the shared secret lives when none is configured. */
   readonly key: string;
   readonly logger: Logger;

@@ -37,6 +37,8 @@ export function failure(err: unknown, baseUrl: string): { message: string; code:
   if (err instanceof UsageError) return { message: err.message, code: exitCodes.usage };
   if (err instanceof ConnectionError) return { message: `${err.message} (the server is set by --url or GENRELAY_URL: ${baseUrl})`, code: exitCodes.unreachable };
   if (err instanceof ProblemError) {
+    // The server's own trouble (5xx: it is up but cannot serve) is not a refusal of this request.
+    if (err.status >= 500) return { message: `${err.status} ${err.title}: ${err.detail}`, code: exitCodes.unreachable };
     const details = err.errors.map((e) => `\n  ${e.path || '/'}: ${e.message}`).join('');
     return { message: `${err.status} ${err.title}: ${err.detail}${details}`, code: exitCodes.refused };
   }
@@ -65,7 +67,8 @@ function printRecord(ctx: CommandContext, record: JobRecordView): void {
     return;
   }
   ctx.term.stdout.write(record.text);
-  if (record.text !== '' && !record.text.endsWith('\n')) ctx.term.stdout.write('\n');
+  // On a terminal the prompt should not follow the text on its line; in a pipe or file the text is exact.
+  if (ctx.term.stdout.isTTY === true && record.text !== '' && !record.text.endsWith('\n')) ctx.term.stdout.write('\n');
   ctx.term.stderr.write(`${summary(record)}\n`);
 }
 
@@ -89,6 +92,12 @@ export async function runCommand(ctx: CommandContext, promptWords: readonly stri
     ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
   };
   const submitted = Date.now();
+  // Ctrl+C during the submission counts too: the job is cancelled as soon as it has an id.
+  let cancel: () => void = () => {
+    cancelEarly = true;
+  };
+  let cancelEarly = false;
+  ctx.onInterrupt(() => cancel());
   const job = await ctx.client.jobs.create(body, opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey });
   const base = ctx.baseUrl.replace(/\/$/, '');
   const links = {
@@ -105,12 +114,13 @@ export async function runCommand(ctx: CommandContext, promptWords: readonly stri
   // Where to find it again (genrelay follow/get/wait, or the page): stderr, so stdout stays the text.
   if (!ctx.json) line.notice(`job ${job.id} · ${links.viewer_url}`);
   let cancelling = false;
-  ctx.onInterrupt(() => {
+  cancel = () => {
     if (cancelling) return;
     cancelling = true;
     line.notice('cancelling the job on the server… (Ctrl+C again to exit now and leave it running)');
     ctx.client.jobs.cancel(job.id).catch((err: unknown) => line.notice(`cancel failed: ${failure(err, ctx.baseUrl).message}`));
-  });
+  };
+  if (cancelEarly) cancel();
   return streamJob(ctx, line, job.id, 0, submitted);
 }
 
@@ -167,7 +177,13 @@ async function streamJob(
         status = event.data.status;
       } else if (event.type === 'reset') {
         tokens = 0;
-        line.notice(`— attempt ${event.data.attempt} starts over (${event.data.reason}); its text follows —`);
+        const undone = line.startOver();
+        line.notice(
+          undone
+            ? `— attempt ${event.data.attempt} starts over (${event.data.reason}): the text so far was taken back out —`
+            : `— attempt ${event.data.attempt} starts over (${event.data.reason}); the text above is discarded, its text follows —`,
+        );
+        line.markAttempt();
       }
       if (event.type === 'done') done = event;
       draw();
@@ -175,7 +191,12 @@ async function streamJob(
   } finally {
     clearInterval(ticker);
   }
-  if (done?.type !== 'done') return exitCodes.failed;
+  if (done?.type !== 'done') {
+    // The cursor was at or past `done` already (the server answered 204): the job has ended.
+    const record = await ctx.client.jobs.get(id);
+    if (!ctx.json) line.final(summary(record));
+    return exitCodeFor(record.status);
+  }
   if (ctx.json) return exitCodeFor(done.data.status);
   const record = await ctx.client.jobs.get(id).catch(() => undefined);
   line.final(record === undefined ? done.data.status : summary(record));

@@ -9,7 +9,7 @@ export const exitCodes = {
   usage: 2,
   cancelled: 3,
   timed_out: 4,
-  /** The server could not be reached. */
+  /** The server could not be reached, or answered that it cannot serve (5xx). */
   unreachable: 5,
   /** The API refused the request (an unknown job, a missing key, a bad request). */
   refused: 6,
@@ -42,7 +42,7 @@ export const exitCodesHelp = `Exit codes:
   2    usage error
   3    the job was cancelled
   4    the job timed out (max duration)
-  5    the server could not be reached
+  5    the server could not be reached, or cannot serve (5xx)
   6    the API refused the request (unknown job, missing key, bad request)
   7    wait --timeout ran out, the job still running
   130  interrupted by a second Ctrl+C (the job goes on)`;

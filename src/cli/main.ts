@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import { createClient } from '../client/index.js';
 import { cancelCommand, failure, followCommand, getCommand, runCommand, waitCommand, type CommandContext, type RunOptions } from './commands.js';
 import { exitCodes, exitCodesHelp } from './exit-codes.js';
@@ -17,6 +18,36 @@ const seconds = (raw: string) => {
   return n;
 };
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * Standard output: a regular file (`> answer.md`) is written by position, so that a retry that starts
+ * the text over can truncate what the discarded attempt wrote; anything else is process.stdout.
+ */
+function stdoutSink(): CommandContext['term']['stdout'] {
+  let isFile = false;
+  try {
+    isFile = fstatSync(1).isFile();
+  } catch {
+    // no stdout to look at
+  }
+  if (!isFile) return process.stdout;
+  let position = fstatSync(1).size;
+  return {
+    isTTY: false,
+    write(s: string) {
+      const buf = Buffer.from(s, 'utf8');
+      writeSync(1, buf, 0, buf.length, position);
+      position += buf.length;
+    },
+    rewind: {
+      position: () => position,
+      truncate(to: number) {
+        ftruncateSync(1, to);
+        position = to;
+      },
+    },
+  };
+}
 
 let interrupts = 0;
 let onFirstInterrupt: (() => void) | undefined;
@@ -40,7 +71,7 @@ const context = (): CommandContext => {
   return {
     client: createClient({ baseUrl: opts.url, ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }) }),
     baseUrl: opts.url,
-    term: { stdout: process.stdout, stderr: process.stderr },
+    term: { stdout: stdoutSink(), stderr: process.stderr },
     json: opts.json === true,
     readStdin: async () => {
       if (process.stdin.isTTY === true) return '';

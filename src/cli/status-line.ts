@@ -1,6 +1,14 @@
 /** Where the CLI writes, and what it knows of the terminal. */
 export interface Terminal {
-  readonly stdout: { write(s: string): unknown; readonly isTTY?: boolean };
+  readonly stdout: {
+    write(s: string): unknown;
+    readonly isTTY?: boolean;
+    /**
+     * Where the next write lands and how to go back there, when stdout is a regular file: then a
+     * retry that starts the text over can take the discarded attempt's text back out of the file.
+     */
+    readonly rewind?: { position(): number; truncate(to: number): void };
+  };
   readonly stderr: { write(s: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
 }
 
@@ -19,6 +27,8 @@ export function createStatusLine(term: Terminal) {
   // Characters on the text's last line, to return to its end after drawing the status below it.
   let column = 0;
   let lastPlain = 0;
+  // Where the current attempt's text started in a file stdout.
+  let attemptStart = term.stdout.rewind?.position();
 
   const erase = () => {
     if (!shown) return;
@@ -58,6 +68,21 @@ export function createStatusLine(term: Terminal) {
       erase();
       if (column > 0 && term.stdout.isTTY === true) term.stdout.write('\n');
       term.stderr.write(`${line}\n`);
+    },
+    /**
+     * A retry starts the text over: in a file stdout the discarded attempt's text is taken back out
+     * (stdout then ends up exactly the job's text); a pipe or a terminal keeps it. Returns whether it did.
+     */
+    startOver(): boolean {
+      const rewind = term.stdout.rewind;
+      if (rewind === undefined || attemptStart === undefined) return false;
+      rewind.truncate(attemptStart);
+      column = 0;
+      return true;
+    },
+    /** Marks where the current attempt's text starts (after a reset that could not be undone). */
+    markAttempt() {
+      attemptStart = term.stdout.rewind?.position();
     },
     /** A one-off notice (a retry, a reconnect) on its own line. */
     notice(line: string) {

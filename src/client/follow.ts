@@ -70,6 +70,7 @@ export async function* follow(ctx: HttpContext, jobId: string, options: FollowOp
       if (err instanceof ProblemError) throw err;
       reason = err instanceof ConnectionError || err instanceof Error ? err.message : String(err);
     }
+    if (signal?.aborted === true) throw signal.reason;
     const inMs = backoff.next(atLeastMs);
     options.onState?.({ kind: 'reconnecting', inMs, reason });
     await sleep(inMs, signal);

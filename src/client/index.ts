@@ -10,7 +10,8 @@
  */
 import type { CreateJobBody, JobRecordView, JobSubmission, ViewerTokenGrant } from '../shared/wire.js';
 import { isTerminal } from '../shared/events.js';
-import { WaitTimeoutError } from './errors.js';
+import { createBackoff, sleep } from './backoff.js';
+import { ConnectionError, ProblemError, WaitTimeoutError } from './errors.js';
 import { follow, type FollowOptions, type StreamEvent } from './follow.js';
 import { json, type HttpContext } from './http.js';
 
@@ -82,15 +83,29 @@ export function createClient(options: ClientOptions): GenrelayClient {
     },
     async wait(id, opts = {}) {
       const until = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+      const backoff = createBackoff();
+      let last: JobRecordView | undefined;
       for (;;) {
         const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
-        const { body } = await json<JobRecordView>(ctx, 'GET', jobPath(id), {
-          read: true,
-          signal: opts.signal,
-          query: { wait: Math.min(60, left) },
-        });
-        if (isTerminal(body.status)) return body;
-        if (Date.now() >= until) throw new WaitTimeoutError(body);
+        try {
+          const { body } = await json<JobRecordView>(ctx, 'GET', jobPath(id), {
+            read: true,
+            signal: opts.signal,
+            query: { wait: Math.min(60, left) },
+          });
+          backoff.reset();
+          last = body;
+          if (isTerminal(body.status)) return body;
+        } catch (err) {
+          // As follow does: the server's trouble (5xx, 429, a proxy's timeout, no connection) is waited
+          // out; any other refusal is the caller's to see.
+          const transient = err instanceof ConnectionError || (err instanceof ProblemError && (err.status >= 500 || err.status === 429));
+          if (!transient || Date.now() >= until) throw err;
+          const retryS = err instanceof ProblemError ? (err.retryAfterS ?? 0) : 0;
+          await sleep(Math.min(backoff.next(retryS * 1000), Math.max(0, until - Date.now())), opts.signal);
+          continue;
+        }
+        if (Date.now() >= until) throw new WaitTimeoutError(last);
       }
     },
     async viewerToken(id, opts = {}) {

@@ -8,6 +8,11 @@ export interface Config {
   readonly host: string;
   /** `REDIS_URL`: queue, records, logs and channels. Default redis://127.0.0.1:6379. */
   readonly redisUrl: string;
+  /**
+   * `REDIS_CLUSTER_NODES`: `host:port,host:port,…` seed nodes of a Redis Cluster; when set, every
+   * process runs on the Cluster and `REDIS_URL` is not used. Default: none.
+   */
+  readonly redisClusterNodes: readonly { readonly host: string; readonly port: number }[] | undefined;
   /** `ANTHROPIC_API_KEY`: upstream key. No default. */
   readonly anthropicApiKey: string | undefined;
   /** `ANTHROPIC_BASE_URL`: upstream base URL. Default: the SDK's. */
@@ -187,6 +192,7 @@ export function loadConfig(env: Env): Config {
     port: int('PORT', defaults.port, 0, 65_535),
     host: str('HOST', defaults.host),
     redisUrl: url('REDIS_URL', defaults.redisUrl, ['redis:', 'rediss:']) ?? defaults.redisUrl,
+    redisClusterNodes: clusterNodes(optional('REDIS_CLUSTER_NODES'), problems),
     anthropicApiKey: optional('ANTHROPIC_API_KEY'),
     anthropicBaseUrl: url('ANTHROPIC_BASE_URL', undefined, ['http:', 'https:']),
     defaultModel: str('DEFAULT_MODEL', defaults.defaultModel),
@@ -243,4 +249,19 @@ function webhookSecrets(raw: string | undefined, problems: { path: string; messa
     }
   }
   return secrets;
+}
+
+/** `REDIS_CLUSTER_NODES`: `host:port` seed nodes, comma-separated. */
+function clusterNodes(raw: string | undefined, problems: { path: string; message: string }[]): readonly { host: string; port: number }[] | undefined {
+  if (raw === undefined) return undefined;
+  const nodes = raw.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
+    const at = part.lastIndexOf(':');
+    const port = Number(part.slice(at + 1));
+    return { host: part.slice(0, at).replace(/^\[|\]$/g, ''), port, ok: at > 0 && Number.isInteger(port) && port > 0 && port < 65_536 };
+  });
+  if (nodes.length === 0 || nodes.some((n) => !n.ok)) {
+    problems.push({ path: 'REDIS_CLUSTER_NODES', message: `must be host:port pairs, comma-separated, got "${raw}"` });
+    return undefined;
+  }
+  return nodes.map(({ host, port }) => ({ host, port }));
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /**
  * Messages on the control channel every worker listens to: `cancel` (the API publishes it) and
@@ -29,7 +29,7 @@ export function decodeControl(payload: string): ControlMessage | undefined {
  * check at the next attempt start and by the reaper.
  */
 export async function listenForControl(
-  subscriber: Redis,
+  subscriber: RedisClient,
   channel: string,
   onMessage: (message: ControlMessage) => void,
 ): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { JobError, JobEventType, SequencedEvent, TerminalStatus } from './events.js';
 import { globalKeys, jobKeys, recordFields as F, type JobKeys } from './keys.js';
 import { scripts } from './scripts.js';
@@ -137,8 +137,8 @@ export interface JobStore {
   read(id: string): Promise<StoredJob | undefined>;
   /** The record's status, or undefined when the job is unknown or expired. */
   status(id: string): Promise<string | undefined>;
-  /** Which of `ids` have no record (unknown, expired, or lost with Redis's data); one round trip. */
-  missing(ids: readonly string[]): Promise<Set<string>>;
+  /** The last sequence number of each of `ids`; undefined for a job with no record (unknown, expired, lost). */
+  lastSeqs(ids: readonly string[]): Promise<Map<string, number | undefined>>;
   /** Status and last sequence number, or undefined when the job is unknown or expired. */
   progress(id: string): Promise<{ status: string; seq: number } | undefined>;
   /** Indexes a started job by its deadline, for the reaper (outside the job's slot, so not in start.lua). */
@@ -154,7 +154,7 @@ export interface JobStore {
 }
 
 /** Creates the job store over one Redis connection (commands only, no blocking calls). */
-export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore {
+export function createJobStore(redis: RedisClient, options: JobStoreOptions): JobStore {
   const { keyPrefix, resultTtlS } = options;
   const keys = (id: string) => jobKeys(keyPrefix, id);
   const all = (k: JobKeys) => [k.record, k.log, k.text, k.channel];
@@ -254,21 +254,18 @@ export function createJobStore(redis: Redis, options: JobStoreOptions): JobStore
     async dueDeadlines(limit, graceMs) {
       return (await scripts.dueDeadlines.run(redis, [deadlines], [limit, graceMs])) as string[];
     },
+    // One command per job, sent together: the keys live in many slots (a Cluster has no cross-slot
+    // pipeline), and auto-pipelining still puts them in one write per node.
     async cancelRequested(ids) {
-      if (ids.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hget(keys(id).record, F.cancelRequestedAt);
-      const replies = (await pipeline.exec()) ?? [];
+      const flags = await Promise.all(ids.map((id) => redis.hget(keys(id).record, F.cancelRequestedAt)));
       return ids.filter((_, i) => {
-        const value = replies[i]?.[1];
+        const value = flags[i];
         return typeof value === 'string' && value !== '';
       });
     },
-    async missing(ids) {
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.exists(keys(id).record);
-      const replies = (await pipeline.exec()) ?? [];
-      return new Set(ids.filter((_, i) => replies[i]?.[1] === 0));
+    async lastSeqs(ids) {
+      const seqs = await Promise.all(ids.map((id) => redis.hget(keys(id).record, F.seq)));
+      return new Map(ids.map((id, i) => [id, seqs[i] === null || seqs[i] === undefined ? undefined : Number(seqs[i])]));
     },
     async progress(id) {
       const [status, seq] = await redis.hmget(keys(id).record, F.status, F.seq);

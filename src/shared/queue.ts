@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { globalKeys, queueName } from './keys.js';
 
 /** The data of a BullMQ job: only the id; everything else lives on the job record. */
@@ -8,7 +8,7 @@ export interface QueueJobData {
 }
 
 /** The queue the API adds to; BullMQ keys live under the `{prefix}` hash tag. */
-export function createQueue(connection: Redis, keyPrefix: string): Queue<QueueJobData> {
+export function createQueue(connection: RedisClient, keyPrefix: string): Queue<QueueJobData> {
   return new Queue<QueueJobData>(queueName, { connection, prefix: globalKeys(keyPrefix).queuePrefix });
 }
 
@@ -29,7 +29,7 @@ export interface WebhookJobData {
 export const webhookBackoffType = 'webhook';
 
 /** The webhook queue, beside the generation queue under the same `{prefix}` hash tag. */
-export function createWebhookQueue(connection: Redis, keyPrefix: string): Queue<WebhookJobData> {
+export function createWebhookQueue(connection: RedisClient, keyPrefix: string): Queue<WebhookJobData> {
   return new Queue<WebhookJobData>(webhookQueueName, { connection, prefix: globalKeys(keyPrefix).queuePrefix });
 }
 

@@ -1,33 +1,58 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
+
+/** A connection to one Redis or to a Redis Cluster: every module takes either. */
+export type RedisClient = Redis | Cluster;
 
 /** Roles of the connections a process opens; in logs and in the client name `genrelay:<KEY_PREFIX>:<role>`. */
 export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control' | 'webhooks';
 
+/** Where Redis is: `REDIS_URL`, or with `REDIS_CLUSTER_NODES` the seed nodes of a Cluster. */
+export interface RedisTarget {
+  readonly redisUrl: string;
+  readonly redisClusterNodes: readonly { readonly host: string; readonly port: number }[] | undefined;
+  readonly keyPrefix: string;
+}
+
 /**
- * Opens a Redis connection. `maxRetriesPerRequest: null` (BullMQ needs it; for us, commands wait
- * through a Redis restart instead of failing), reconnect backoff capped at 2 s, RESP2 so replies keep
- * the shapes ioredis documents. The `commands` connection auto-pipelines: commands issued in one turn
- * of the event loop (a worker's appends for the many jobs whose chunks arrived together) go out in
- * one socket write and come back in one read.
+ * Opens a connection to one Redis (`REDIS_URL`) or, with `REDIS_CLUSTER_NODES`, to a Redis Cluster.
+ * `maxRetriesPerRequest: null` (BullMQ needs it; for us, commands wait through a Redis restart or a
+ * failover instead of failing), reconnect backoff capped at 2 s, RESP2 so replies keep the shapes
+ * ioredis documents. The `commands` connection auto-pipelines: commands issued in one turn of the
+ * event loop (a worker's appends for the many jobs whose chunks arrived together) go out in one socket
+ * write per node. On a Cluster the `subscriber` keeps one sharded subscriber per master
+ * (`shardedSubscribers`), so SSUBSCRIBE reaches the shard that owns each job's channel.
  */
-export function createRedis(
-  config: { readonly redisUrl: string; readonly keyPrefix: string },
-  role: RedisRole,
-  logger: Logger,
-  extra: Pick<RedisOptions, 'lazyConnect'> = {},
-): Redis {
-  const redis = new Redis(config.redisUrl, {
+export function createRedis(target: RedisTarget, role: RedisRole, logger: Logger, extra: Pick<RedisOptions, 'lazyConnect'> = {}): RedisClient {
+  const options = {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     // CLIENT LIST then tells operators (and tests) which deployment and role each connection is.
-    connectionName: `genrelay:${config.keyPrefix}:${role}`,
-    protocol: 2,
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
-    lazyConnect: extra.lazyConnect ?? false,
-    enableAutoPipelining: role === 'commands',
-  });
+    connectionName: `genrelay:${target.keyPrefix}:${role}`,
+    protocol: 2 as const,
+  };
+  const redis: RedisClient =
+    target.redisClusterNodes === undefined
+      ? new Redis(target.redisUrl, {
+          ...options,
+          retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
+          lazyConnect: extra.lazyConnect ?? false,
+          enableAutoPipelining: role === 'commands',
+        })
+      : new Cluster([...target.redisClusterNodes], {
+          redisOptions: options,
+          lazyConnect: extra.lazyConnect ?? false,
+          enableAutoPipelining: role === 'commands',
+          shardedSubscribers: role === 'subscriber',
+          clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+          // A failover takes a few seconds (cluster-node-timeout, then the election): keep
+          // redirecting and retrying through it rather than failing commands after 16 tries.
+          maxRedirections: 100,
+          retryDelayOnFailover: 200,
+          retryDelayOnClusterDown: 200,
+          retryDelayOnTryAgain: 200,
+        });
   redis.on('error', logConnectionErrors(logger, 'redis connection error', { role }));
   return redis;
 }
@@ -50,7 +75,33 @@ export function logConnectionErrors(logger: Logger, msg: string, fields: Record<
 /**
  * Fails fast, with a message a new user can act on, when Redis does not answer at start-up.
  */
-export async function assertRedisReachable(url: string, timeoutMs = 3000): Promise<void> {
+export async function assertRedisReachable(target: string | RedisTarget, timeoutMs = 3000): Promise<void> {
+  const url = typeof target === 'string' ? target : target.redisUrl;
+  const nodes = typeof target === 'string' ? undefined : target.redisClusterNodes;
+  if (nodes !== undefined) {
+    const probe = new Cluster([...nodes], {
+      lazyConnect: true,
+      clusterRetryStrategy: () => null,
+      enableOfflineQueue: false,
+      redisOptions: { connectTimeout: timeoutMs, maxRetriesPerRequest: 0 },
+    });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      const info = String(await probe.cluster('INFO'));
+      if (!info.includes('cluster_state:ok')) throw new Error(info.split('\n')[0] ?? 'cluster not ok');
+    } catch (cause) {
+      const list = nodes.map((n) => `${n.host}:${n.port}`).join(',');
+      throw new AppError(
+        'redis_unavailable',
+        `No working Redis Cluster answers at REDIS_CLUSTER_NODES=${list} (${cause instanceof Error ? cause.message : String(cause)}).`,
+        { cause },
+      );
+    } finally {
+      probe.disconnect();
+    }
+    return;
+  }
   const probe = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,

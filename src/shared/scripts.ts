@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /** A Lua script run with EVALSHA, loaded again with EVAL when Redis lost it (restart, SCRIPT FLUSH). */
 export interface Script {
   readonly name: string;
   /** SHA1 of the source Redis runs (tests use it to recognise the script on the wire). */
   readonly sha: string;
-  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
   /** Puts the script in Redis's script cache (SCRIPT LOAD), so its first run is one EVALSHA. */
-  load(redis: Redis): Promise<void>;
+  load(redis: RedisClient): Promise<void>;
 }
 
 const luaDir = new URL('./lua/', import.meta.url);
@@ -55,6 +55,6 @@ export const scripts = {
 } as const;
 
 /** Loads every script into Redis's script cache (a process does this once at start). */
-export async function loadScripts(redis: Redis): Promise<void> {
+export async function loadScripts(redis: RedisClient): Promise<void> {
   await Promise.all(Object.values(scripts).map((s) => s.load(redis)));
 }

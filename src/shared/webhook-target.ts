@@ -11,8 +11,12 @@ for (const [net, bits] of [
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
   ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) refused.addSubnet(net, bits, 'ipv4');
+// IPv6: unspecified and IPv4-compatible (::/96, loopback in it), SIIT, NAT64 (well-known and local-use),
+// 6to4 and Teredo (they tunnel to IPv4 addresses), discard, documentation, site-local, unique-local,
+// link-local, multicast.
 for (const [net, bits] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32],
+  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32],
+  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) refused.addSubnet(net, bits, 'ipv6');
 
 /** Whether `address` (an IP literal) is one a webhook may not reach by default. */

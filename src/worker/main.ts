@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   }
   const closers: (() => Promise<void>)[] = [];
   const shutdown = installShutdown(logger, () => closers);
-  await assertRedisReachable(config.redisUrl);
+  await assertRedisReachable(config);
   try {
     // The metrics port first: a taken one fails here, before the worker has taken any job.
     let registry: Registry | undefined;

@@ -1,5 +1,5 @@
 import express, { Router, type Request } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import { encodeControl } from '../../shared/control-channel.js';
 import { AppError } from '../../shared/errors.js';
 import { isJobId } from '../../shared/ids.js';
@@ -17,7 +17,7 @@ import type { JobSubmitter } from '../submit-job.js';
 /** Dependencies of the job routes. */
 export interface JobRoutesDeps {
   readonly store: JobStore;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly presence: Presence;
   readonly hub: EventHub;
   readonly submit: JobSubmitter;
@@ -46,6 +46,8 @@ function waitOf(req: Request): { seconds: number; fromPrefer: boolean } | undefi
   if (raw === undefined) return undefined;
   const path = typeof query === 'string' ? 'query:wait' : 'header:Prefer';
   const n = Number(raw);
+  // A preference is a hint (RFC 7240): a longer one is served as the longest there is, and says so.
+  if (typeof query !== 'string' && Number.isInteger(n) && n > maxWaitS) return { seconds: maxWaitS, fromPrefer: true };
   if (raw === '' || !Number.isInteger(n) || n < 0 || n > maxWaitS) {
     throw new AppError('validation_failed', `wait must be a whole number of seconds from 0 to ${maxWaitS}.`, {
       details: [{ path, message: `must be an integer from 0 to ${maxWaitS}` }],

@@ -1,5 +1,5 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis.js';
 import type { Config } from '../../shared/config.js';
 import { isTerminal } from '../../shared/events.js';
 import type { JobStore, WebhookDelivery } from '../../shared/job-store.js';
@@ -26,7 +26,7 @@ export interface WebhookWorkerDeps {
   readonly store: JobStore;
   readonly metrics: WorkerMetrics;
   /** For the BullMQ worker (blocking commands) and the promoting queue handle. */
-  readonly connection: Redis;
+  readonly connection: RedisClient;
 }
 
 /** How long a delivery waits for the receiver's answer. */
@@ -63,6 +63,10 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
         const view = toRecordView(stored.hash, stored.text, 0);
         if (!isTerminal(view.status)) {
           await job.moveToDelayed(Date.now() + notEndedRecheckMs, token);
+          // The job may have ended between the read and now, its `ended` message finding this delivery
+          // active (not promotable): look once more, and promote it ourselves if so.
+          const now = await store.status(jobId);
+          if (now !== undefined && isTerminal(now)) await job.promote().catch(() => {});
           throw new DelayedError();
         }
         const payload: WebhookPayload = { type: `job.${view.status}`, timestamp: view.finished_at ?? new Date().toISOString(), data: view };

@@ -42,7 +42,11 @@ export async function postWebhook(options: PostOptions): Promise<PostResult> {
   } catch (err) {
     return { kind: 'failed', reason: `cannot resolve ${host}: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const pinned: LookupFunction = (_name, _opts, callback) => callback(null, address.address, address.family);
+  // Node 20's `autoSelectFamily` asks with `{all: true}` and wants a list back.
+  const pinned: LookupFunction = (_name, opts, callback) => {
+    if (opts.all === true) (callback as unknown as (e: null, list: { address: string; family: number }[]) => void)(null, [address]);
+    else callback(null, address.address, address.family);
+  };
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<PostResult>((resolve) => {
     const req = request(
