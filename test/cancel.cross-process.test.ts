@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, backendNames } from './support/redis.js';
 import { startCluster, type Cluster, type NodeProcess } from './support/processes.js';
 import { checkContiguous, readSse, viewerText, type SseEvent } from './support/sse.js';
 import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
 
 // Cancel sent to API node A while the job streams on a worker in another process: the upstream
 // connection is closed, the job ends `cancelled`, and the partial text is what viewers saw.
-describe('cancel across processes', () => {
+describe.each(backendNames)('cancel across processes, on %s', (on) => {
   let cluster: Cluster;
   let apiA: NodeProcess & { url: string };
   let apiB: NodeProcess & { url: string };
   let workers: NodeProcess[];
 
   beforeAll(async () => {
-    cluster = await startCluster('cancel');
+    cluster = await startCluster('cancel', { ...backend(on).env });
     const started = await Promise.all([cluster.api(), cluster.api(), cluster.worker(), cluster.worker()]);
     [apiA, apiB] = [started[0], started[1]];
     workers = [started[2], started[3]];

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, backendNames } from './support/redis.js';
 import { startCluster, type Cluster, type NodeProcess } from './support/processes.js';
 import { checkContiguous, readSse, viewerText } from './support/sse.js';
 import { eventually, getRecord, simPrompt, submitJob } from './support/system.js';
 
 // Two API processes and two worker processes, each its own OS process, sharing only Redis: a job
 // submitted on API A is watched live through API B.
-describe('separate API and worker processes', () => {
+describe.each(backendNames)('separate API and worker processes, on %s', (on) => {
   let cluster: Cluster;
   let apiA: NodeProcess & { url: string };
   let apiB: NodeProcess & { url: string };
 
   beforeAll(async () => {
-    cluster = await startCluster('cluster', { WORKER_CONCURRENCY: '4' });
+    cluster = await startCluster('cluster', { WORKER_CONCURRENCY: '4', ...backend(on).env });
     [apiA, apiB] = await Promise.all([
       cluster.api(),
       cluster.api(),

@@ -1,13 +1,14 @@
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, backendNames } from './support/redis.js';
 import { checkContiguous, readSse, viewerText, type SseEvent } from './support/sse.js';
 import { getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // A viewer that goes away after N events and comes back with its cursor gets exactly the rest.
-describe('resuming an event stream', () => {
+describe.each(backendNames)('resuming an event stream, on %s', (on) => {
   let sys: TestSystem;
   beforeAll(async () => {
-    sys = await startSystem({ name: 'resume' });
+    sys = await startSystem({ name: 'resume', env: { ...backend(on).env } });
   });
   afterAll(async () => {
     await sys.close();

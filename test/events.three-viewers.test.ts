@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, backendNames } from './support/redis.js';
 import { checkContiguous, readSse, viewerText, type SseRead } from './support/sse.js';
 import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
 // A viewer from the start, one that joins mid-stream and one that comes after `done` see the same
 // complete text: the record's text and exactly what the upstream sent.
-describe('three viewers of one job', () => {
+describe.each(backendNames)('three viewers of one job, on %s', (on) => {
   let sys: TestSystem;
   beforeAll(async () => {
-    sys = await startSystem({ name: 'three-viewers' });
+    sys = await startSystem({ name: 'three-viewers', env: { ...backend(on).env } });
   });
   afterAll(async () => {
     await sys.close();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, backendNames } from './support/redis.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { startWorkerProcess, type NodeProcess } from './support/processes.js';
 import { checkContiguous, readSse, viewerText, type SseEvent } from './support/sse.js';
@@ -7,13 +8,13 @@ import { eventually, getRecord, simPrompt, startSystem, submitJob, type TestSyst
 // A worker process killed with SIGKILL mid-stream: another worker takes the job up as the next
 // attempt, viewers get `reset` then the whole text, the job ends once, and what the dead attempt
 // streamed is still in the log.
-describe('crash recovery', () => {
+describe.each(backendNames)('crash recovery, on %s', (on) => {
   let sys: TestSystem;
   let sim: Simulator;
   const procs: NodeProcess[] = [];
   beforeAll(async () => {
     sim = await startSimulator();
-    sys = await startSystem({ name: 'crash', workers: 0, sim });
+    sys = await startSystem({ name: 'crash', workers: 0, sim, env: { ...backend(on).env } });
   });
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
@@ -23,7 +24,7 @@ describe('crash recovery', () => {
 
   it('SIGKILL mid-stream: the job completes on another worker and viewers see reset', async () => {
     const env = {
-      REDIS_URL: sys.config.redisUrl,
+      ...backend(on).env,
       KEY_PREFIX: sys.config.keyPrefix,
       ANTHROPIC_BASE_URL: sim.url,
       ANTHROPIC_API_KEY: 'test-key',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './redis.js';
 
 /** A Lua script run with EVALSHA, loaded again with EVAL when Redis lost it (restart, SCRIPT FLUSH). */
@@ -54,7 +55,8 @@ export const scripts = {
   read: createScript('read', false),
 } as const;
 
-/** Loads every script into Redis's script cache (a process does this once at start). */
+/** Loads every script into Redis's script cache (a process does this once at start); on a Cluster, every master's. */
 export async function loadScripts(redis: RedisClient): Promise<void> {
-  await Promise.all(Object.values(scripts).map((s) => s.load(redis)));
+  const targets: RedisClient[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  await Promise.all(targets.flatMap((node) => Object.values(scripts).map((s) => s.load(node))));
 }

@@ -1,11 +1,14 @@
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+import { startRedisCluster } from './redis-cluster.js';
 import { findRedisServerBinary, startRedisServer } from './redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** URL of the real Redis every test file uses (namespaced with `uniquePrefix`, never flushed). */
     redisUrl: string;
+    /** `REDIS_CLUSTER_NODES` of a real local 3-master Redis Cluster the suite shares the same way. */
+    redisClusterNodes: string;
   }
 }
 
@@ -27,7 +30,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const found = await findRedis();
   project.provide('redisUrl', found.url);
   console.log(`[global-setup] Redis from ${found.source}: ${redact(found.url)} (ready in ${Date.now() - startedAt} ms)`);
-  return found.stop;
+  const clusterStartedAt = Date.now();
+  const cluster = await startRedisCluster({ masters: 3 });
+  project.provide('redisClusterNodes', cluster.seeds);
+  console.log(`[global-setup] Redis Cluster of 3 masters from redis-server processes: ${cluster.seeds} (ready in ${Date.now() - clusterStartedAt} ms)`);
+  return async () => {
+    await cluster.stop();
+    await found.stop();
+  };
 }
 
 async function findRedis(): Promise<FoundRedis> {

@@ -18,6 +18,8 @@ export interface RedisServerOptions {
   readonly appendonly?: boolean;
   /** Working directory (AOF, log). Default: a new temp dir, removed when the process exits. */
   readonly dir?: string;
+  /** More `redis-server` arguments (e.g. `--cluster-enabled yes`), kept across `restart()`. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** A private `redis-server` process, for tests that kill or restart Redis under a running system. */
@@ -67,13 +69,14 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     await mkdir(dir, { recursive: true });
   }
   const appendonly = opts.appendonly ?? false;
+  const extraArgs = opts.extraArgs ?? [];
 
   // A port from freePort() can be taken before redis binds it; only then is a fresh one worth trying.
   let port = opts.port ?? (await freePort());
   let proc: RedisProcess;
   for (let attempt = 1; ; attempt++) {
     try {
-      proc = await spawnRedis(bin, port, dir, appendonly);
+      proc = await spawnRedis(bin, port, dir, appendonly, extraArgs);
       break;
     } catch (err) {
       if (opts.port === undefined && attempt < 5 && err instanceof AddressInUseError) {
@@ -112,7 +115,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       // After a SIGKILL the kernel frees the listening socket at once, but give a straggler a moment.
       for (let attempt = 1; ; attempt++) {
         try {
-          proc = await spawnRedis(bin, port, settledDir, appendonly);
+          proc = await spawnRedis(bin, port, settledDir, appendonly, extraArgs);
           return;
         } catch (err) {
           if (attempt >= 20 || !(err instanceof AddressInUseError)) throw err;
@@ -132,7 +135,7 @@ interface RedisProcess {
   kill(): Promise<void>;
 }
 
-async function spawnRedis(bin: string, port: number, dir: string, appendonly: boolean): Promise<RedisProcess> {
+async function spawnRedis(bin: string, port: number, dir: string, appendonly: boolean, extraArgs: readonly string[]): Promise<RedisProcess> {
   const logFile = join(dir, 'redis.log');
   const args = [
     '--port', String(port),
@@ -142,6 +145,7 @@ async function spawnRedis(bin: string, port: number, dir: string, appendonly: bo
     '--dir', dir,
     '--logfile', logFile,
     '--daemonize', 'no',
+    ...extraArgs,
   ];
   const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

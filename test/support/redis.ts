@@ -11,6 +11,38 @@ export function redisUrl(): string {
   return url;
 }
 
+/** `REDIS_CLUSTER_NODES` of the suite's local Redis Cluster (see `test/support/global-setup.ts`). */
+export function redisClusterNodes(): string {
+  const nodes = inject('redisClusterNodes');
+  if (typeof nodes !== 'string' || nodes === '') throw new Error('redisClusterNodes was not provided: run the tests through vitest.config.ts');
+  return nodes;
+}
+
+/** Where a test's processes find Redis: one server, or the suite's Cluster. */
+export interface Backend {
+  readonly name: 'one Redis' | 'Redis Cluster';
+  /** Environment for `loadConfig` and for genrelay processes. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Both backends, for tests that must hold on one Redis and on a Cluster alike. */
+export function backends(): Backend[] {
+  return [
+    { name: 'one Redis', env: { REDIS_URL: redisUrl() } },
+    { name: 'Redis Cluster', env: { REDIS_CLUSTER_NODES: redisClusterNodes() } },
+  ];
+}
+
+/** The backend names, for `describe.each` (which runs before `inject` could be called). */
+export const backendNames = ['one Redis', 'Redis Cluster'] as const;
+
+/** The backend called `name`. */
+export function backend(name: (typeof backendNames)[number]): Backend {
+  const found = backends().find((b) => b.name === name);
+  if (found === undefined) throw new Error(`no backend ${name}`);
+  return found;
+}
+
 /**
  * A key prefix / queue name unique to one test: `t_${name}_${12 hex}`. Only letters, digits and
  * `_ . : -` (no braces), so it is valid as `KEY_PREFIX` and inside a `{hash tag}`.

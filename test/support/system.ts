@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../../src/shared/redis.js';
 import { startApi, type ApiServer } from '../../src/api/create-api.js';
 import { loadConfig, type Config } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/logger.js';
@@ -14,8 +15,8 @@ export interface TestSystem {
   readonly sim: Simulator;
   readonly api: ApiServer;
   readonly workers: GenrelayWorker[];
-  /** A plain client on the test Redis, for inspecting keys. */
-  readonly redis: Redis;
+  /** A plain client on the test Redis (a Cluster client on a Cluster), for inspecting keys. */
+  readonly redis: RedisClient;
   close(): Promise<void>;
 }
 
@@ -28,6 +29,11 @@ export interface SystemOptions {
   readonly simDefaults?: Partial<SimBehaviour>;
   /** An already running simulator to use instead of a private one. */
   readonly sim?: Simulator;
+}
+
+/** A plain client where `config` says Redis is: one server, or a Cluster. */
+export function testRedisClient(config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): RedisClient {
+  return config.redisClusterNodes === undefined ? new Redis(config.redisUrl) : new Cluster([...config.redisClusterNodes]);
 }
 
 /** Starts the real components on ephemeral ports and a unique key prefix. */
@@ -48,7 +54,7 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
   const workers: GenrelayWorker[] = [];
   for (let i = 0; i < (options.workers ?? 1); i += 1) workers.push(await createWorker({ config, logger, client }));
   const api = await startApi(config, logger);
-  const redis = new Redis(config.redisUrl);
+  const redis = testRedisClient(config);
   // Tests that kill Redis see this client's reconnect errors too; they are expected.
   redis.on('error', () => {});
   let closing: Promise<void> | undefined;
