@@ -19,6 +19,8 @@ const byCode: Partial<Record<AppErrorCode, { status: number; title: string }>> =
 
 /** Sends a problem+json response. */
 export function sendProblem(res: Response, problem: Problem): void {
+  // A 503 is worth retrying soon: say when (clients, the CLI and load balancers honour it).
+  if (problem.status === 503) res.set('retry-after', '1');
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
@@ -46,7 +48,20 @@ export function toProblem(err: unknown): Problem {
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return { type: 'about:blank', title: 'Bad request', status: e.status, detail: String(e.message) };
   }
+  if (isRedisTrouble(err)) {
+    return problemFor('redis_unavailable', 'Redis is not answering this now (restarting, failing over, or out of memory); retry shortly.');
+  }
   return { type: 'about:blank', title: 'Internal error', status: 500, detail: 'An unexpected error occurred.' };
+}
+
+/**
+ * Errors that mean Redis cannot serve right now rather than a bug: its error replies during a restart,
+ * a failover or OOM, and ioredis giving up on redirections or a closed connection.
+ */
+function isRedisTrouble(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'ReplyError' && /^(CLUSTERDOWN|MOVED|ASK|TRYAGAIN|LOADING|READONLY|OOM|MASTERDOWN|BUSY)\b/.test(err.message)) return true;
+  return /^(Too many Cluster redirections|Connection is closed|Failed to refresh slots cache)/.test(err.message);
 }
 
 function problemFor(code: AppErrorCode, detail: string, errors: { path: string; message: string }[] = []): Problem {

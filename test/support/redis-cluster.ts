@@ -70,6 +70,31 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       r.disconnect();
     }
   };
+  /**
+   * Why the cluster is not ready for work, or undefined: every live node says `ok`, every slot is
+   * served by a live master, and every live replica's link to its master is up (a replica that never
+   * synced could not be elected).
+   */
+  const unhealthy = async (): Promise<string | undefined> => {
+    const live = (await Promise.all(nodes.map(async (n) => ((await ask(n, (r) => r.ping())) === 'PONG' ? n : undefined)))).filter(
+      (n): n is RedisServerHandle => n !== undefined,
+    );
+    if (live.length === 0) return 'no node answers';
+    const livePorts = new Set(live.map((n) => n.port));
+    for (const n of live) {
+      const info = String((await ask(n, (r) => r.cluster('INFO'))) ?? '');
+      if (!info.includes('cluster_state:ok')) return `${n.port}: ${info.split('\n')[0]?.trim() ?? 'no answer'}`;
+      const replication = String((await ask(n, (r) => r.info('replication'))) ?? '');
+      if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return `${n.port}: replica not linked`;
+    }
+    const slots = ((await ask(live[0] as RedisServerHandle, (r) => r.cluster('SLOTS'))) ?? []) as unknown as [number, number, [string, number]][];
+    const covered = slots.filter(([, , [, port]]) => livePorts.has(port)).reduce((sum, [from, to]) => sum + (to - from + 1), 0);
+    if (covered !== 16_384) return `${16_384 - covered} slots without a live master`;
+    const replicasWanted = replicas * masters;
+    const linked = (await Promise.all(live.map((n) => ask(n, (r) => r.info('replication'))))).filter((i) => String(i).includes('master_link_status:up')).length;
+    if (live.length === nodes.length && linked < replicasWanted) return `${linked} of ${replicasWanted} replicas linked`;
+    return undefined;
+  };
   const handle: RedisClusterHandle = {
     seeds: addresses.join(','),
     nodes,
@@ -91,10 +116,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     async waitHealthy(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const states = await Promise.all(nodes.map((n) => ask(n, async (r) => String(await r.cluster('INFO')))));
-        const live = states.filter((s): s is string => s !== undefined);
-        if (live.length > 0 && live.every((s) => s.includes('cluster_state:ok'))) return;
-        if (Date.now() > until) throw new Error(`cluster not ok within ${timeoutMs} ms:\n${live.map((s) => s.split('\n')[0]).join('\n')}`);
+        const problem = await unhealthy();
+        if (problem === undefined) return;
+        if (Date.now() > until) throw new Error(`cluster not healthy within ${timeoutMs} ms: ${problem}`);
         await sleep(100);
       }
     },

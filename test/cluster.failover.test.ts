@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobKeys } from '../src/shared/keys.js';
+import { startRedisCluster, type RedisClusterHandle } from './support/redis-cluster.js';
+import { checkContiguous, readSse, viewerText } from './support/sse.js';
+import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, words, type TestSystem } from './support/system.js';
+
+// A master of a real local cluster (3 masters, 3 replicas) is killed with SIGKILL in the middle of
+// twenty streams; its replica takes over. Every job ends once, and every viewer, connected throughout,
+// ends with ids 1..N and exactly the text the upstream sent in the job's last attempt.
+describe('a Redis Cluster failover in the middle of streams', () => {
+  let cluster: RedisClusterHandle;
+  let sys: TestSystem;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 2000 });
+    sys = await startSystem({
+      name: 'failover',
+      workers: 2,
+      // A lock longer than the failover, as in production (15 s): attempts are not handed on meanwhile.
+      env: { REDIS_CLUSTER_NODES: cluster.seeds, LOCK_DURATION_MS: '15000', KEEPALIVE_MS: '1000' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await sys.close();
+    await cluster.stop();
+  });
+
+  it('every job ends once; every viewer has exactly the upstream text', async () => {
+    const jobs = 20;
+    const submitted = await Promise.all(
+      Array.from({ length: jobs }, async (_, j) => {
+        const { status, json } = await submitJob(sys.url, {
+          max_tokens: 1000,
+          messages: [{ role: 'user', content: simPrompt({ text: words(120, `f${j}.`), tps: 20, tag: `failover-${j}` }) }],
+        });
+        expect(status).toBe(202);
+        return String(json['id']);
+      }),
+    );
+    const views = submitted.map((id) => readSse(`${sys.url}/v1/jobs/${id}/events`));
+    await eventually(async () => {
+      const records = await Promise.all(submitted.map((id) => getRecord(sys.url, id)));
+      return records.every((r) => String(r['text']).length > 0) ? true : undefined;
+    }, 20_000, 'every job streaming');
+    // The master that owns the first job: at least one stream is cut over.
+    const victim = await cluster.masterOf(jobKeys(sys.config.keyPrefix, submitted[0] ?? '').record);
+    await victim.kill();
+    await cluster.waitHealthy(30_000);
+    const seen = await Promise.all(views);
+    for (const [j, id] of submitted.entries()) {
+      const record = await jobEnded(sys.url, id, 60_000);
+      const upstream = sys.sim.requests.filter((r) => r.tag === `failover-${j}`).at(-1)?.textSent;
+      expect(record['status'], `job ${j}`).toBe('completed');
+      expect(record['text'], `job ${j}`).toBe(upstream);
+      const events = seen[j]?.events ?? [];
+      checkContiguous(events);
+      expect(events.filter((e) => e.event === 'done')).toHaveLength(1);
+      expect(viewerText(events), `viewer of job ${j}`).toBe(upstream);
+    }
+  }, 120_000);
+});
