@@ -138,9 +138,9 @@ describe('retries of upstream failures', () => {
     ]);
   });
 
-  it('honours retry-after on a 429 before the next attempt', async () => {
+  it('honours retry-after on a 429 before the next attempt, which does not use one up (the fleet waited)', async () => {
     const job = await runJob(sys, { text: TEN, fault: 'http_429', retry_after: 1, fault_times: 1, tag: 'http-429' });
-    expect(job.record).toMatchObject({ status: 'completed', attempt: 2, text: TEN });
+    expect(job.record).toMatchObject({ status: 'completed', attempt: 1, text: TEN });
     expect(job.events.some((e) => e.event === 'reset')).toBe(false);
     const [first, second] = job.requests;
     expect(job.requests).toHaveLength(2);

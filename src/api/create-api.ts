@@ -18,6 +18,7 @@ import { createTokenSecret } from './token-secret.js';
 import { nodeSettings, startDeploymentCheck } from './deployment-check.js';
 import { createEventHub } from './event-hub.js';
 import { createApiMetrics } from './metrics.js';
+import { registerQueueMetrics } from './queue-metrics.js';
 import { createPresence } from './presence.js';
 import { createJobSubmitter } from './submit-job.js';
 
@@ -48,6 +49,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
   queue.on('error', logConnectionErrors(logger, 'queue connection error'));
   // The gauge reads the hub at scrape time; the hub is created just below.
   const metrics = createApiMetrics({ get viewerCount() { return hub.viewerCount; }, bufferedBytes: () => hub.bufferedBytes() });
+  registerQueueMetrics(metrics.registry, queue);
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const presence = createPresence({
     redis,

@@ -39,7 +39,7 @@ export type JobSubmitter = (request: JobRequest, idempotencyKey: string | undefi
  */
 export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
   return async (request, idempotencyKey) => {
-    const { max_duration_ms: askedMs, metadata, webhook, ...upstream } = request;
+    const { max_duration_ms: askedMs, metadata, webhook, priority, ...upstream } = request;
     const maxDurationMs = Math.min(askedMs ?? deps.maxDurationMs, deps.maxDurationMs);
     const requestHash = hashJson(request);
     const id = idempotencyKey === undefined ? newJobId() : idempotentJobId(deps.secret(), deps.keyPrefix, idempotencyKey);
@@ -52,6 +52,7 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
       maxDurationMs,
       requestHash,
       webhookUrl: webhook?.url,
+      priority,
     });
     if (created.kind === 'conflict') {
       throw new AppError('conflict', 'This Idempotency-Key was used with a different request body.', {
@@ -69,7 +70,7 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
           webhookJobOptions(created.queueJobId, maxDurationMs + 60_000, deps.webhookRetryDelaysMs.length),
         );
       }
-      await deps.queue.add('generate', { jobId: id }, jobOptions(created.queueJobId, deps.jobAttempts));
+      await deps.queue.add('generate', { jobId: id }, jobOptions(created.queueJobId, deps.jobAttempts, priority));
     } catch (cause) {
       // Not answered 202, so nobody relies on the record: it keeps its provisional TTL, and a retry
       // with the same Idempotency-Key queues this same job.

@@ -21,6 +21,13 @@ export interface Config {
   readonly defaultModel: string;
   /** `WORKER_CONCURRENCY`: concurrent generations per worker process. Default 64. */
   readonly workerConcurrency: number;
+  /**
+   * `UPSTREAM_MAX_CONCURRENCY`: generations streaming from the upstream at once across all workers
+   * (BullMQ's global concurrency, set by every worker at start; unset removes it). Default: none.
+   */
+  readonly upstreamMaxConcurrency: number | undefined;
+  /** `UPSTREAM_RATE_LIMIT`: `N/ms`, at most N upstream requests per that many ms, fleet-wide. Default: none. */
+  readonly upstreamRateLimit: { readonly max: number; readonly durationMs: number } | undefined;
   /** `MAX_DURATION_MS`: hard cap on a job's generation time. Default 600000. */
   readonly maxDurationMs: number;
   /** `JOB_ATTEMPTS`: attempts for retryable upstream failures. Default 3. */
@@ -197,6 +204,8 @@ export function loadConfig(env: Env): Config {
     anthropicBaseUrl: url('ANTHROPIC_BASE_URL', undefined, ['http:', 'https:']),
     defaultModel: str('DEFAULT_MODEL', defaults.defaultModel),
     workerConcurrency: int('WORKER_CONCURRENCY', defaults.workerConcurrency, 1, 100_000),
+    upstreamMaxConcurrency: optional('UPSTREAM_MAX_CONCURRENCY') === undefined ? undefined : int('UPSTREAM_MAX_CONCURRENCY', 1, 1, 1_000_000),
+    upstreamRateLimit: rateLimit(optional('UPSTREAM_RATE_LIMIT'), problems),
     maxDurationMs: int('MAX_DURATION_MS', defaults.maxDurationMs, 1),
     jobAttempts: int('JOB_ATTEMPTS', defaults.jobAttempts, 1, 100),
     resultTtlS: int('RESULT_TTL_S', defaults.resultTtlS, 1),
@@ -264,4 +273,17 @@ function clusterNodes(raw: string | undefined, problems: { path: string; message
     return undefined;
   }
   return nodes.map(({ host, port }) => ({ host, port }));
+}
+
+/** `UPSTREAM_RATE_LIMIT`: `N/ms`, e.g. `50/60000` for 50 requests a minute. */
+function rateLimit(raw: string | undefined, problems: { path: string; message: string }[]): { max: number; durationMs: number } | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(raw);
+  const max = Number(m?.[1]);
+  const durationMs = Number(m?.[2]);
+  if (m === null || max < 1 || durationMs < 1) {
+    problems.push({ path: 'UPSTREAM_RATE_LIMIT', message: `must be N/ms (requests per milliseconds, e.g. 50/60000), got "${raw}"` });
+    return undefined;
+  }
+  return { max, durationMs };
 }

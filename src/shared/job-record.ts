@@ -42,6 +42,7 @@ export function toRecordView(h: Readonly<Record<string, string>>, text: string, 
         genMs === undefined || !isTerminal(status) ? null : genMs <= 0 ? null : Math.round((outputTokens / genMs) * 1e4) / 10,
     },
     metadata: json<Record<string, string>>(h[F.metadata], {}),
+    priority: num(h[F.priority]) ?? null,
     viewers,
     worker: h[F.worker] ?? null,
     ...(h[F.webhookUrl] === undefined

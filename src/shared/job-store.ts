@@ -15,6 +15,7 @@ export interface NewJob {
   readonly requestHash: string;
   /** Where to POST when the job ends. */
   readonly webhookUrl?: string | undefined;
+  readonly priority?: number | undefined;
 }
 
 /** The delivery state of a job's webhook, as {@link JobStore.recordWebhook} writes it. */
@@ -175,6 +176,7 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
           [F.params]: job.params,
           [F.metadata]: JSON.stringify(job.metadata),
           [F.maxDurationMs]: job.maxDurationMs,
+          ...(job.priority === undefined ? {} : { [F.priority]: job.priority }),
           ...(job.webhookUrl === undefined ? {} : { [F.webhookUrl]: job.webhookUrl, [F.webhookStatus]: 'pending', [F.webhookAttempts]: 0 }),
         }),
       ])) as unknown[];

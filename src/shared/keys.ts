@@ -74,6 +74,7 @@ export const recordFields = {
   truncated: 'truncated',
   hasOutput: 'has_output',
   requestHash: 'request_hash',
+  priority: 'priority',
   worker: 'worker',
   /** Internal: the current attempt's fence (every start takes a new one). */
   fence: 'fence',

@@ -55,9 +55,10 @@ export function webhookJobOptions(queueJobId: string, fallbackDelayMs: number, r
  * record is never queued twice. Finished BullMQ jobs are pruned: the job record is the truth, not the
  * queue.
  */
-export function jobOptions(queueJobId: string, attempts: number): JobsOptions {
+export function jobOptions(queueJobId: string, attempts: number, priority?: number): JobsOptions {
   return {
     jobId: queueJobId,
+    ...(priority === undefined ? {} : { priority }),
     attempts,
     backoff: { type: backoffType },
     removeOnComplete: { age: 3600, count: 10_000 },

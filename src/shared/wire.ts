@@ -36,6 +36,8 @@ export interface CreateJobBody {
   readonly metadata?: Readonly<Record<string, string>>;
   /** A signed POST to `url` when the job ends. */
   readonly webhook?: { readonly url: string };
+  /** Lower runs first in a backlog (1 is the highest, as in BullMQ); none: after every prioritised job. */
+  readonly priority?: number;
 }
 
 /** The answer to `POST /v1/jobs` (202 for a new job, 200 for an Idempotency-Key replay). */
@@ -83,6 +85,8 @@ export interface JobRecordView {
     readonly output_tokens_per_s: number | null;
   };
   readonly metadata: Record<string, string>;
+  /** The job's `priority`, or null. */
+  readonly priority: number | null;
   readonly viewers: number;
   /** The worker that runs (or last ran) the job: `host:pid:random`. */
   readonly worker: string | null;

@@ -61,6 +61,11 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
   const key = behaviour.key ?? `body:${hash.toString('hex', 0, 8)}`;
   const n = deps.log.nextN(key);
   const rec = record(body, key, behaviour.tag, n);
+  // When the answer ended for the client (sent, faulted or closed): with startedAt, how many streams
+  // were open at once.
+  res.once('close', () => {
+    rec.endedAt ??= Date.now();
+  });
   rec.fault = behaviour.fault !== null && (behaviour.fault_times === null || n <= behaviour.fault_times) ? behaviour.fault : null;
   if (isHttpFault(rec.fault)) {
     Object.assign(rec, { outcome: 'fault', status: Number(rec.fault.slice(5)) });

@@ -36,6 +36,8 @@ export interface SimRequestRecord {
   outcome: SimOutcome;
   /** `Date.now()` when the client closed the connection before the answer ended. */
   closedByClientAt?: number;
+  /** `Date.now()` when the response ended, however it did. */
+  endedAt?: number;
 }
 
 /** The in-process request log plus the per-key counters behind `fault_times`. */

@@ -8,6 +8,11 @@ export interface UpstreamFailure {
   readonly retryable: boolean;
   /** The upstream's `retry-after`, when it sent one. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * A 429 or 529 that said when to come back: the organisation's limit, which every worker shares, so
+   * the whole fleet waits (BullMQ's manual rate limit) and the attempt does not count.
+   */
+  readonly fleetWide?: boolean;
 }
 
 /**
@@ -43,7 +48,9 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
       return { error: { type: err.type, message }, retryable: retryableEventTypes.has(err.type), retryAfterMs: undefined };
     }
     const type = err.type ?? (err.status >= 500 ? 'api_error' : 'invalid_request_error');
-    return { error: { type, message }, retryable: !permanentStatuses.has(err.status), retryAfterMs: retryAfterMs(err.headers) };
+    const after = retryAfterMs(err.headers);
+    const fleetWide = (err.status === 429 || err.status === 529) && after !== undefined;
+    return { error: { type, message }, retryable: !permanentStatuses.has(err.status), retryAfterMs: after, ...(fleetWide ? { fleetWide } : {}) };
   }
   // A socket destroyed mid-body surfaces as TypeError('terminated') or AnthropicError('terminated');
   // a body that ended without message_stop is reported by the worker as `stream_incomplete`.

@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { JobError, TerminalStatus } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
@@ -26,6 +26,8 @@ export interface ProcessorDeps {
   readonly metrics: WorkerMetrics;
   /** True once the worker is shutting down. */
   readonly isClosing: () => boolean;
+  /** Stops every worker of the queue from taking jobs for `ms` (BullMQ's manual rate limit). */
+  readonly fleetBackoff: (ms: number) => Promise<void>;
 }
 
 /** The processor BullMQ calls for each generation job. */
@@ -139,6 +141,15 @@ async function settle(
       return;
     case 'failed': {
       const { failure } = result;
+      if (failure.fleetWide === true && failure.retryAfterMs !== undefined) {
+        // The organisation's limit: the whole fleet waits for it, and this attempt does not count (the
+        // job waits like a handed-back one, and BullMQ puts it back without using an attempt either).
+        count('rate_limited');
+        const waitMs = Math.min(60_000, failure.retryAfterMs);
+        await requeue(`${failure.error.type}: ${failure.error.message} (the fleet waits ${waitMs} ms)`, true);
+        await deps.fleetBackoff(waitMs);
+        throw Worker.RateLimitError();
+      }
       if (failure.retryable && attempt < deps.jobAttempts) {
         count('retried');
         const outcome = await requeue(`${failure.error.type}: ${failure.error.message}`);

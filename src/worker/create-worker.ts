@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../shared/config.js';
@@ -74,6 +74,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     redisRetryMs: config.redisRetryMs,
     metrics,
     isClosing: () => closing !== undefined,
+    fleetBackoff: (ms) => worker.rateLimit(ms),
   });
   const worker = new Worker<QueueJobData>(queueName, processor, {
     connection: queueConnection,
@@ -87,10 +88,21 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     // BullMQ does fail a job by itself (a stall before any attempt started, a processor error on
     // its last try) the `failed` listener below ends the record.
     maxStalledCount: config.jobAttempts,
+    // BullMQ honours a manual rate limit (the fleet-wide pause after a 429) only where a limiter is
+    // configured: one no fleet can reach, unless UPSTREAM_RATE_LIMIT sets the queue's own (which wins).
+    limiter: { max: 1e15, duration: 1000 },
     settings: {
       backoffStrategy: (attemptsMade, type, err) => (type === backoffType ? backoffDelayMs(attemptsMade, err) : 0),
     },
   });
+  // Fleet-wide upstream limits live on the queue in Redis, so every worker obeys them; each worker
+  // writes what its configuration says at start (the same on every worker of one deployment).
+  const fleet = new Queue<QueueJobData>(queueName, { connection: queueConnection, prefix: keys.queuePrefix });
+  fleet.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
+  if (config.upstreamMaxConcurrency !== undefined) await fleet.setGlobalConcurrency(config.upstreamMaxConcurrency);
+  else await fleet.removeGlobalConcurrency();
+  if (config.upstreamRateLimit !== undefined) await fleet.setGlobalRateLimit(config.upstreamRateLimit.max, config.upstreamRateLimit.durationMs);
+  else await fleet.removeGlobalRateLimit();
   const reaper = startReaper({ store, active, logger, intervalMs: config.reaperIntervalMs });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {
@@ -128,6 +140,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
           clearTimeout(handBack);
         }
         await reaper.close();
+        await fleet.close().catch((err: unknown) => failures.push(err));
         await webhooks?.close().catch((err: unknown) => failures.push(err));
         for (const conn of [control, commands, queueConnection, ...(webhookConnection === undefined ? [] : [webhookConnection])]) {
           await conn.quit().catch((err: unknown) => failures.push(err));
