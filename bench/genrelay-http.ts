@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { jobKeys } from '../src/shared/keys.js';
 
 /** A simulator directive (see src/simulator/README.md). */
@@ -49,10 +49,10 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** One field of many job records, read straight from Redis in one pipeline (null where absent). */
-export async function readRecordField(redis: Redis, keyPrefix: string, ids: readonly string[], field: string): Promise<(string | null)[]> {
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hget(jobKeys(keyPrefix, id).record, field);
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([, value]) => (typeof value === 'string' ? value : null));
+/**
+ * One field of many job records, read straight from Redis (null where absent): one command per job,
+ * all sent at once (the records live in many slots of a Cluster, where a pipeline may not span them).
+ */
+export async function readRecordField(redis: Redis | Cluster, keyPrefix: string, ids: readonly string[], field: string): Promise<(string | null)[]> {
+  return Promise.all(ids.map((id) => redis.hget(jobKeys(keyPrefix, id).record, field)));
 }

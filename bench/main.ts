@@ -9,6 +9,7 @@ import type { Row, ScenarioResult } from './result.js';
 import { coalescing } from './scenarios/coalesce.js';
 import { fanout } from './scenarios/fanout.js';
 import { relayOverhead } from './scenarios/relay-overhead.js';
+import { scaling } from './scenarios/scaling.js';
 import { timeToFirstToken } from './scenarios/ttft.js';
 import { workerScale } from './scenarios/worker-scale.js';
 import { startSystem, type BenchSystem } from './system.js';
@@ -24,6 +25,7 @@ const scenarios: Record<ScenarioName, (sys: BenchSystem) => Promise<ScenarioResu
   fanout,
   workers: workerScale,
   coalesce: coalescing,
+  scaling,
 };
 
 const notes = [
