@@ -80,8 +80,8 @@ describe('the genrelay command', () => {
     expect(plain.stderr).not.toContain('\x1b');
   });
 
-  it('run reads the prompt from stdin, or -f FILE, and takes --system, --metadata and --max-duration', async () => {
-    const r = await genrelay(['--json', 'run', '--system', 'be brief', '--metadata', 'user=u_1', '--max-duration', '30', '--detach'], {
+  it('run reads the prompt from stdin, or -f FILE, and takes --system, --metadata, --max-duration and --priority', async () => {
+    const r = await genrelay(['--json', 'run', '--system', 'be brief', '--metadata', 'user=u_1', '--max-duration', '30', '--priority', '7', '--detach'], {
       url: sys.url,
       stdin: simPrompt({ text: 'from stdin' }),
     });
@@ -90,7 +90,7 @@ describe('the genrelay command', () => {
     expect(out.events_url).toBe(`${sys.url}/v1/jobs/${out.id}/events`);
     expect(out.viewer_url).toMatch(new RegExp(`^${sys.url}/jobs/${out.id}\\?token=`));
     const record = await jobEnded(sys.url, out.id);
-    expect(record).toMatchObject({ text: 'from stdin', metadata: { user: 'u_1' } });
+    expect(record).toMatchObject({ text: 'from stdin', metadata: { user: 'u_1' }, priority: 7 });
     expect(Date.parse(String(record['deadline_at'])) - Date.parse(String(record['started_at']))).toBe(30_000);
     const dir = await mkdtemp(join(tmpdir(), 'genrelay-cli-'));
     try {

@@ -97,23 +97,27 @@ describe('fleet-wide upstream limits', () => {
     for (let i = 2; i < starts.length; i += 1) expect((starts[i] ?? 0) - (starts[i - 2] ?? 0)).toBeGreaterThanOrEqual(900);
   });
 
-  it('priority: in a backlog, interactive jobs (priority 1) overtake batch jobs (priority 10)', async () => {
+  it('priority: in a backlog, interactive jobs (1) overtake unmarked ones, which overtake batch jobs (2^21 - 1)', async () => {
     cluster = await startCluster('priority', { WORKER_CONCURRENCY: '1' });
     const api = await cluster.api();
-    // No worker yet: a backlog forms.
-    const batch = [];
-    for (let i = 0; i < 4; i += 1) batch.push(await submit(api.url, { tokens: 3, tag: `batch-${i}` }, { priority: 10 }));
-    const interactive = [];
-    for (let i = 0; i < 2; i += 1) interactive.push(await submit(api.url, { tokens: 3, tag: `interactive-${i}` }, { priority: 1 }));
-    expect((await jobEnded(api.url, batch[0] ?? '', 1).catch(() => undefined))?.['priority']).toBeUndefined();
+    // No worker yet: a backlog forms, the lowest priority first in arrival order.
+    const submitted: { tag: string; id: string }[] = [];
+    const add = async (tag: string, priority?: number) =>
+      submitted.push({ tag, id: await submit(api.url, { tokens: 3, tag }, priority === undefined ? {} : { priority }) });
+    for (let i = 0; i < 2; i += 1) await add(`batch-${i}`, 2 ** 21 - 1);
+    for (let i = 0; i < 2; i += 1) await add(`unmarked-${i}`);
+    for (let i = 0; i < 2; i += 1) await add(`interactive-${i}`, 1);
     await cluster.worker();
-    await Promise.all([...batch, ...interactive].map((id) => jobEnded(api.url, id)));
-    const order = [...cluster.sim.requests].sort((a, b) => a.startedAt - b.startedAt).map((r) => String(r.tag).split('-')[0]);
-    expect(order).toEqual(['interactive', 'interactive', 'batch', 'batch', 'batch', 'batch']);
-    expect((await jobEnded(api.url, interactive[0] ?? ''))['priority']).toBe(1);
+    const records = await Promise.all(submitted.map(({ id }) => jobEnded(api.url, id)));
+    const order = [...cluster.sim.requests].sort((a, b) => a.startedAt - b.startedAt).map((r) => String(r.tag));
+    expect(order).toEqual(['interactive-0', 'interactive-1', 'unmarked-0', 'unmarked-1', 'batch-0', 'batch-1']);
+    // The record says where each stood: what it named, or the default (the middle of the range).
+    expect(records.map((r) => r['priority'])).toEqual([2 ** 21 - 1, 2 ** 21 - 1, 2 ** 20, 2 ** 20, 1, 1]);
     // Out of range is refused with its path.
-    const bad = await submitJob(api.url, { max_tokens: 10, messages: [{ role: 'user', content: 'x' }], priority: 0 });
-    expect(bad.status).toBe(400);
-    expect((bad.json['errors'] as { path: string }[])[0]?.path).toBe('/priority');
+    for (const priority of [0, 2 ** 21, 1.5, '1']) {
+      const bad = await submitJob(api.url, { max_tokens: 10, messages: [{ role: 'user', content: 'x' }], priority });
+      expect(bad.status, `priority ${priority}`).toBe(400);
+      expect((bad.json['errors'] as { path: string }[])[0]?.path).toBe('/priority');
+    }
   });
 });

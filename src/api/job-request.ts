@@ -44,8 +44,8 @@ export function jobRequestSchema(limits: JobRequestLimits) {
         .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys')
         .optional(),
       webhook: z.strictObject({ url: z.string().min(1).max(2048) }).optional(),
-      // BullMQ's range: 1 runs first; 2^21 is its largest.
-      priority: z.int().min(1).max(2_097_152).optional(),
+      // BullMQ's range (its PRIORITY_LIMIT, 2^21 - 1): 1 runs first.
+      priority: z.int().min(1).max(2 ** 21 - 1).optional(),
     })
     .superRefine((body, ctx) => {
       if (body.thinking?.type === 'enabled' && body.thinking.budget_tokens >= body.max_tokens) {

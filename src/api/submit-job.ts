@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { AppError } from '../shared/errors.js';
 import { hashJson, idempotentJobId, newJobId } from '../shared/ids.js';
 import type { JobStore } from '../shared/job-store.js';
-import { jobOptions, webhookJobOptions, type QueueJobData, type WebhookJobData } from '../shared/queue.js';
+import { defaultPriority, jobOptions, webhookJobOptions, type QueueJobData, type WebhookJobData } from '../shared/queue.js';
 import type { JobRequest } from './job-request.js';
 
 /** Dependencies of {@link createJobSubmitter}. */
@@ -39,7 +39,7 @@ export type JobSubmitter = (request: JobRequest, idempotencyKey: string | undefi
  */
 export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
   return async (request, idempotencyKey) => {
-    const { max_duration_ms: askedMs, metadata, webhook, priority, ...upstream } = request;
+    const { max_duration_ms: askedMs, metadata, webhook, priority = defaultPriority, ...upstream } = request;
     const maxDurationMs = Math.min(askedMs ?? deps.maxDurationMs, deps.maxDurationMs);
     const requestHash = hashJson(request);
     const id = idempotencyKey === undefined ? newJobId() : idempotentJobId(deps.secret(), deps.keyPrefix, idempotencyKey);

@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly metadata: readonly string[];
   readonly detach?: boolean;
   readonly idempotencyKey?: string;
+  readonly priority?: number;
+  readonly webhook?: string;
 }
 
 /** A usage error found after parsing (no prompt, a malformed k=v). */
@@ -90,6 +92,8 @@ export async function runCommand(ctx: CommandContext, promptWords: readonly stri
     ...(opts.system === undefined ? {} : { system: opts.system }),
     ...(opts.maxDuration === undefined ? {} : { max_duration_ms: Math.round(opts.maxDuration * 1000) }),
     ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
+    ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+    ...(opts.webhook === undefined ? {} : { webhook: { url: opts.webhook } }),
   };
   const submitted = Date.now();
   // Ctrl+C during the submission counts too: the job is cancelled as soon as it has an id.

@@ -97,6 +97,8 @@ program
   .option('--max-duration <seconds>', 'max_duration_ms, in seconds', seconds)
   .option('--metadata <key=value>', 'metadata to store with the job (repeatable)', collect, [])
   .option('--idempotency-key <key>', 'the same key and prompt give the same job')
+  .option('--priority <n>', 'queue priority: 1 runs first (unmarked jobs: 1048576)', integer('--priority', 1))
+  .option('--webhook <url>', 'POST the signed record to this URL when the job ends')
   .option('--detach', 'submit, print the id, the events URL and the viewer link, and exit')
   .action(async (prompt: string[], opts: RunOptions) => {
     code = await runCommand(context(), prompt, opts);

@@ -51,14 +51,21 @@ export function webhookJobOptions(queueJobId: string, fallbackDelayMs: number, r
 }
 
 /**
+ * The priority of a job that names none: the middle of BullMQ's range (1 first … 2^21 - 1), so a job can
+ * be marked to run before unmarked ones (below it) or after them (above it). BullMQ itself would run
+ * an unmarked job (its priority 0) before every marked one.
+ */
+export const defaultPriority = 2 ** 20;
+
+/**
  * Options of every queued generation. `queueJobId` is the record's (`<jobId>.<create token>`), so a
  * record is never queued twice. Finished BullMQ jobs are pruned: the job record is the truth, not the
  * queue.
  */
-export function jobOptions(queueJobId: string, attempts: number, priority?: number): JobsOptions {
+export function jobOptions(queueJobId: string, attempts: number, priority: number = defaultPriority): JobsOptions {
   return {
     jobId: queueJobId,
-    ...(priority === undefined ? {} : { priority }),
+    priority,
     attempts,
     backoff: { type: backoffType },
     removeOnComplete: { age: 3600, count: 10_000 },

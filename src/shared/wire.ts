@@ -85,7 +85,7 @@ export interface JobRecordView {
     readonly output_tokens_per_s: number | null;
   };
   readonly metadata: Record<string, string>;
-  /** The job's `priority`, or null. */
+  /** The job's queue priority: 1 runs first; a job that named none has 2^20 (null: a record without one). */
   readonly priority: number | null;
   readonly viewers: number;
   /** The worker that runs (or last ran) the job: `host:pid:random`. */

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { findRedisServerBinary } from '../../src/local-redis.js';
 import { freePort } from './free-port.js';
-import { startRedisServer, type RedisServerHandle } from './redis-server.js';
+import { AddressInUseError, startRedisServer, type RedisServerHandle } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -20,6 +20,18 @@ export interface RedisClusterHandle {
   masters(): Promise<RedisServerHandle[]>;
   /** The node that serves `key`'s slot now (its master). */
   masterOf(key: string): Promise<RedisServerHandle>;
+  /**
+   * Moves the slot of `key` from its master to another master while clients keep using it, as
+   * `redis-cli --cluster reshard` does: IMPORTING/MIGRATING, then `MIGRATE` one key at a time with
+   * `pauseMs` between (so multi-key scripts meet a split slot and get TRYAGAIN), then SETSLOT NODE on
+   * every master. Resolves with the slot and the two nodes.
+   */
+  moveSlot(key: string, pauseMs?: number): Promise<{ slot: number; from: RedisServerHandle; to: RedisServerHandle }>;
+  /**
+   * Holds writes on `master` (`CLIENT PAUSE WRITE`, for at most `holdMs`) and resolves once its
+   * replicas have every write it acknowledged: what a kill of it then loses was never acknowledged.
+   */
+  holdWritesUntilReplicated(master: RedisServerHandle, holdMs?: number): Promise<void>;
   /** Resolves once every live node reports `cluster_state:ok` and agrees on the masters. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -45,17 +57,25 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   if (server === undefined) throw new Error('redis-server not found: install it (apt-get install -y redis-server)');
   const cli = join(server, '..', 'redis-cli');
   const dir = await mkdtemp(join(tmpdir(), 'genrelay-cluster-'));
-  const ports = await Promise.all(Array.from({ length: masters * (1 + replicas) }, () => freePort()));
-  const nodes = await Promise.all(
-    ports.map((port) =>
-      startRedisServer({
-        port,
-        dir: join(dir, String(port)),
-        extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2000)],
-      }),
-    ),
-  );
-  const addresses = ports.map((p) => `127.0.0.1:${p}`);
+  // A cluster node also listens on its bus port, port + 10000, which freePort() cannot vouch for: a
+  // node that finds either taken is started again on another port.
+  const startNode = async (): Promise<RedisServerHandle> => {
+    for (let attempt = 1; ; attempt++) {
+      let port = await freePort();
+      while (port + 10_000 > 65_535) port = await freePort();
+      try {
+        return await startRedisServer({
+          port,
+          dir: join(dir, String(port)),
+          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2000)],
+        });
+      } catch (err) {
+        if (!(err instanceof AddressInUseError) || attempt >= 10) throw err;
+      }
+    }
+  };
+  const nodes = await Promise.all(Array.from({ length: masters * (1 + replicas) }, startNode));
+  const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
   await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 });
 
   const ask = async <T>(node: RedisServerHandle, fn: (r: Redis) => Promise<T>): Promise<T | undefined> => {
@@ -90,9 +110,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     const slots = ((await ask(live[0] as RedisServerHandle, (r) => r.cluster('SLOTS'))) ?? []) as unknown as [number, number, [string, number]][];
     const covered = slots.filter(([, , [, port]]) => livePorts.has(port)).reduce((sum, [from, to]) => sum + (to - from + 1), 0);
     if (covered !== 16_384) return `${16_384 - covered} slots without a live master`;
+    // A replica's link is "up" as soon as it has loaded the master's snapshot, but the master streams
+    // writes to it only once it is `online` (after its first REPLCONF ACK): until then, everything the
+    // master acknowledges would be lost in a failover. So count replicas the masters see online.
     const replicasWanted = replicas * masters;
-    const linked = (await Promise.all(live.map((n) => ask(n, (r) => r.info('replication'))))).filter((i) => String(i).includes('master_link_status:up')).length;
-    if (live.length === nodes.length && linked < replicasWanted) return `${linked} of ${replicasWanted} replicas linked`;
+    const online = (await Promise.all(live.map((n) => ask(n, (r) => r.info('replication')))))
+      .map((i) => (String(i).match(/^slave\d+:.*state=online/gm) ?? []).length)
+      .reduce((sum, n) => sum + n, 0);
+    if (live.length === nodes.length && online < replicasWanted) return `${online} of ${replicasWanted} replicas online`;
     return undefined;
   };
   const handle: RedisClusterHandle = {
@@ -112,6 +137,57 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         if (found !== undefined) return found;
       }
       throw new Error(`no master found for ${key}`);
+    },
+    async moveSlot(key, pauseMs = 100) {
+      const from = await handle.masterOf(key);
+      const to = (await handle.masters()).find((n) => n.port !== from.port);
+      if (to === undefined) throw new Error('moveSlot needs a second master');
+      const open = async (n: RedisServerHandle) => {
+        const r = new Redis(n.url, { maxRetriesPerRequest: 0 });
+        r.on('error', () => {});
+        return r;
+      };
+      const [src, dst] = await Promise.all([open(from), open(to)]);
+      try {
+        const slot = Number(await src.cluster('KEYSLOT', key));
+        const [fromId, toId] = await Promise.all([src.cluster('MYID'), dst.cluster('MYID')]).then((ids) => ids.map(String));
+        await dst.cluster('SETSLOT', slot, 'IMPORTING', fromId ?? '');
+        await src.cluster('SETSLOT', slot, 'MIGRATING', toId ?? '');
+        for (;;) {
+          const keys = (await src.cluster('GETKEYSINSLOT', slot, 1)) as string[];
+          if (keys.length === 0) break;
+          await src.call('MIGRATE', '127.0.0.1', String(to.port), '', '0', '5000', 'KEYS', ...keys);
+          await sleep(pauseMs);
+        }
+        await dst.cluster('SETSLOT', slot, 'NODE', toId ?? '');
+        await src.cluster('SETSLOT', slot, 'NODE', toId ?? '');
+        for (const other of await handle.masters()) {
+          if (other.port === from.port || other.port === to.port) continue;
+          await ask(other, (r) => r.cluster('SETSLOT', slot, 'NODE', toId ?? ''));
+        }
+        return { slot, from, to };
+      } finally {
+        src.disconnect();
+        dst.disconnect();
+      }
+    },
+    async holdWritesUntilReplicated(master, holdMs = 10_000) {
+      const r = new Redis(master.url, { maxRetriesPerRequest: 0 });
+      r.on('error', () => {});
+      try {
+        await r.call('CLIENT', 'PAUSE', String(holdMs), 'WRITE');
+        const until = Date.now() + holdMs;
+        for (;;) {
+          const info = await r.info('replication');
+          const own = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+          const theirs = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => Number(m[1]));
+          if (theirs.length > 0 && theirs.every((o) => o >= own)) return;
+          if (Date.now() > until) throw new Error(`replicas of ${master.port} did not catch up within ${holdMs} ms`);
+          await sleep(10);
+        }
+      } finally {
+        r.disconnect();
+      }
     },
     async waitHealthy(timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;

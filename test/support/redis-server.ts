@@ -127,7 +127,8 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   return handle;
 }
 
-class AddressInUseError extends Error {}
+/** The port (or, on a cluster node, its bus port: port + 10000) was taken. */
+export class AddressInUseError extends Error {}
 
 interface RedisProcess {
   readonly pid: number;
