@@ -105,6 +105,8 @@ describe('the rest of genrelay on a Redis Cluster', () => {
       };
       expect(payload).toMatchObject({ type: 'job.completed', data: { id: job.id, text: 'hooked' } });
       await eventually(async () => ((await record(job.id))['webhook'] as { status?: string } | undefined)?.status === 'delivered' || undefined);
+      await new Promise((res) => setTimeout(res, 500));
+      expect(receiver.received).toHaveLength(1);
     } finally {
       await receiver.close();
     }

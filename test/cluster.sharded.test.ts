@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKeys } from '../src/shared/keys.js';
+import { scripts } from '../src/shared/scripts.js';
 import { redisClusterNodes } from './support/redis.js';
 import { readSse, viewerText } from './support/sse.js';
 import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, words, type TestSystem } from './support/system.js';
@@ -66,5 +67,26 @@ describe('genrelay on a Redis Cluster', () => {
     await Promise.all(ids.map((id) => jobEnded(sys.url, id)));
     const owners = await Promise.all(ids.map((id) => ownerOf(jobKeys(sys.config.keyPrefix, id).record)));
     expect(new Set(owners).size).toBe(3);
+  });
+});
+
+// SCRIPT LOAD is per node: a process loads the job scripts into every master when it starts, so
+// the first write of a job is one EVALSHA. (Other test files share this cluster; a NOSCRIPT they meet
+// after the flush costs them one EVAL, nothing else.)
+describe('scripts on a Redis Cluster', () => {
+  it('a starting process loads every script into every master', async () => {
+    const nodes = redisClusterNodes().split(',').map(nodeClient);
+    try {
+      await Promise.all(nodes.map((n) => n.script('FLUSH')));
+      const sys = await startSystem({ name: 'scripts', env: { REDIS_CLUSTER_NODES: redisClusterNodes() } });
+      try {
+        const shas = Object.values(scripts).map((s) => s.sha);
+        for (const n of nodes) expect(await n.script('EXISTS', ...shas), `node ${n.options.port}`).toEqual(shas.map(() => 1));
+      } finally {
+        await sys.close();
+      }
+    } finally {
+      await Promise.all(nodes.map((n) => n.quit()));
+    }
   });
 });

@@ -50,4 +50,38 @@ describe('loadConfig', () => {
     const details = (err as AppError).details.map((d) => d.path);
     expect([...details].sort()).toEqual(['JOB_ATTEMPTS', 'KEY_PREFIX', 'PORT', 'REDIS_URL']);
   });
+
+  it('reads REDIS_CLUSTER_NODES as host:port pairs or redis:// URLs with one set of credentials', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, [::1]:7001' })).toMatchObject({
+      redisClusterNodes: [{ host: 'a', port: 7000 }, { host: '::1', port: 7001 }],
+      redisClusterAuth: { username: undefined, password: undefined, tls: false },
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'rediss://app:p%40ss@a:7000,b:7001' })).toMatchObject({
+      redisClusterNodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }],
+      redisClusterAuth: { username: 'app', password: 'p@ss', tls: true },
+    });
+    for (const bad of ['a', 'a:0', 'redis://x:1,rediss://x:2', 'redis://u:sekret1@a:1,redis://u:sekret2@b:2', ' , ']) {
+      let err: unknown;
+      try {
+        loadConfig({ REDIS_CLUSTER_NODES: bad });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toBeInstanceOf(AppError);
+      const detail = (err as AppError).details[0];
+      expect(detail?.path).toBe('REDIS_CLUSTER_NODES');
+      expect(detail?.message).not.toMatch(/sekret/);
+    }
+  });
+
+  it('UPSTREAM_MAX_CONCURRENCY and UPSTREAM_RATE_LIMIT: a value, off, or unset', () => {
+    expect(loadConfig({ UPSTREAM_MAX_CONCURRENCY: '20', UPSTREAM_RATE_LIMIT: '50/60000' })).toMatchObject({
+      upstreamMaxConcurrency: 20,
+      upstreamRateLimit: { max: 50, durationMs: 60_000 },
+    });
+    expect(loadConfig({ UPSTREAM_MAX_CONCURRENCY: 'off', UPSTREAM_RATE_LIMIT: 'off' })).toMatchObject({ upstreamMaxConcurrency: 'off', upstreamRateLimit: 'off' });
+    expect(loadConfig({})).toMatchObject({ upstreamMaxConcurrency: undefined, upstreamRateLimit: undefined });
+    expect(() => loadConfig({ UPSTREAM_MAX_CONCURRENCY: '0' })).toThrow(AppError);
+    expect(() => loadConfig({ UPSTREAM_RATE_LIMIT: '50' })).toThrow(AppError);
+  });
 });

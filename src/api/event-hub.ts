@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '../shared/redis.js';
 import { decodeWire, sseFrame } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
@@ -102,17 +103,21 @@ export function createEventHub(deps: EventHubDeps): EventHub {
 
   // After a reconnect ioredis re-subscribes, but what was published while it was away is lost:
   // subscribe again explicitly (so the reply proves the subscription is live), then every viewer
-  // fills its gap from the log.
-  subscriber.on('ready', () => {
-    if (!connectedOnce) {
+  // fills its gap from the log. One Redis says so with `ready`; a Cluster replaces a shard's
+  // subscriber that went away (a failover, a reshard, a dropped connection) and then says
+  // `subscribersReady`, and its channels can only be subscribed one slot at a time.
+  const cluster = subscriber instanceof Cluster;
+  const resubscribe = (channels: string[]) =>
+    cluster ? Promise.all(channels.map((channel) => subscriber.ssubscribe(channel))) : subscriber.ssubscribe(...channels);
+  subscriber.on(cluster ? 'subscribersReady' : 'ready', () => {
+    if (!connectedOnce && !cluster) {
       connectedOnce = true;
       return;
     }
     const entries = [...byChannel.entries()];
     if (entries.length === 0) return;
     logger.info({ channels: entries.length }, 'subscriber reconnected: viewers catch up from the log');
-    void subscriber
-      .ssubscribe(...entries.map(([channel]) => channel))
+    void resubscribe(entries.map(([channel]) => channel))
       // A Redis that restarted without its data has lost jobs: their viewers end (a reconnect gets 404).
       .then(() => endLostJobs())
       .then(() => {

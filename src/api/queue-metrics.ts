@@ -49,12 +49,10 @@ export function registerQueueMetrics(registry: Registry, queue: Queue): void {
   });
   new Gauge({
     name: 'genrelay_upstream_concurrency_limit',
-    help: 'UPSTREAM_MAX_CONCURRENCY as the queue has it (BullMQ global concurrency; absent: no limit)',
+    help: 'UPSTREAM_MAX_CONCURRENCY as the queue has it (BullMQ global concurrency; +Inf: no limit)',
     registers: [registry],
     async collect() {
-      const { limit } = await read();
-      if (limit === null) this.reset();
-      else this.set(limit);
+      this.set((await read()).limit ?? Number.POSITIVE_INFINITY);
     },
   });
 }

@@ -10,9 +10,12 @@ export interface Config {
   readonly redisUrl: string;
   /**
    * `REDIS_CLUSTER_NODES`: `host:port,host:port,…` seed nodes of a Redis Cluster; when set, every
-   * process runs on the Cluster and `REDIS_URL` is not used. Default: none.
+   * process runs on the Cluster and `REDIS_URL` is not used. Default: none. Entries may be URLs,
+   * `redis://[user:password@]host:port` or `rediss://…` (TLS): see {@link redisClusterAuth}.
    */
   readonly redisClusterNodes: readonly { readonly host: string; readonly port: number }[] | undefined;
+  /** The credentials and TLS of `REDIS_CLUSTER_NODES`' URLs, the same for every node. */
+  readonly redisClusterAuth: RedisClusterAuth;
   /** `ANTHROPIC_API_KEY`: upstream key. No default. */
   readonly anthropicApiKey: string | undefined;
   /** `ANTHROPIC_BASE_URL`: upstream base URL. Default: the SDK's. */
@@ -23,11 +26,12 @@ export interface Config {
   readonly workerConcurrency: number;
   /**
    * `UPSTREAM_MAX_CONCURRENCY`: generations streaming from the upstream at once across all workers
-   * (BullMQ's global concurrency, set by every worker at start; unset removes it). Default: none.
+   * (BullMQ's global concurrency, written by every worker that has it at start). Unset: leave the
+   * queue's as it is; `off`: remove it. Default: unset.
    */
-  readonly upstreamMaxConcurrency: number | undefined;
-  /** `UPSTREAM_RATE_LIMIT`: `N/ms`, at most N upstream requests per that many ms, fleet-wide. Default: none. */
-  readonly upstreamRateLimit: { readonly max: number; readonly durationMs: number } | undefined;
+  readonly upstreamMaxConcurrency: number | 'off' | undefined;
+  /** `UPSTREAM_RATE_LIMIT`: `N/ms`, at most N upstream requests per that many ms, fleet-wide; unset and `off` as above. */
+  readonly upstreamRateLimit: { readonly max: number; readonly durationMs: number } | 'off' | undefined;
   /** `MAX_DURATION_MS`: hard cap on a job's generation time. Default 600000. */
   readonly maxDurationMs: number;
   /** `JOB_ATTEMPTS`: attempts for retryable upstream failures. Default 3. */
@@ -199,12 +203,12 @@ export function loadConfig(env: Env): Config {
     port: int('PORT', defaults.port, 0, 65_535),
     host: str('HOST', defaults.host),
     redisUrl: url('REDIS_URL', defaults.redisUrl, ['redis:', 'rediss:']) ?? defaults.redisUrl,
-    redisClusterNodes: clusterNodes(optional('REDIS_CLUSTER_NODES'), problems),
+    ...clusterNodes(optional('REDIS_CLUSTER_NODES'), problems),
     anthropicApiKey: optional('ANTHROPIC_API_KEY'),
     anthropicBaseUrl: url('ANTHROPIC_BASE_URL', undefined, ['http:', 'https:']),
     defaultModel: str('DEFAULT_MODEL', defaults.defaultModel),
     workerConcurrency: int('WORKER_CONCURRENCY', defaults.workerConcurrency, 1, 100_000),
-    upstreamMaxConcurrency: optional('UPSTREAM_MAX_CONCURRENCY') === undefined ? undefined : int('UPSTREAM_MAX_CONCURRENCY', 1, 1, 1_000_000),
+    upstreamMaxConcurrency: maxConcurrency(optional('UPSTREAM_MAX_CONCURRENCY'), problems),
     upstreamRateLimit: rateLimit(optional('UPSTREAM_RATE_LIMIT'), problems),
     maxDurationMs: int('MAX_DURATION_MS', defaults.maxDurationMs, 1),
     jobAttempts: int('JOB_ATTEMPTS', defaults.jobAttempts, 1, 100),
@@ -260,29 +264,85 @@ function webhookSecrets(raw: string | undefined, problems: { path: string; messa
   return secrets;
 }
 
-/** `REDIS_CLUSTER_NODES`: `host:port` seed nodes, comma-separated. */
-function clusterNodes(raw: string | undefined, problems: { path: string; message: string }[]): readonly { host: string; port: number }[] | undefined {
-  if (raw === undefined) return undefined;
-  const nodes = raw.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
-    const at = part.lastIndexOf(':');
-    const port = Number(part.slice(at + 1));
-    return { host: part.slice(0, at).replace(/^\[|\]$/g, ''), port, ok: at > 0 && Number.isInteger(port) && port > 0 && port < 65_536 };
-  });
-  if (nodes.length === 0 || nodes.some((n) => !n.ok)) {
-    problems.push({ path: 'REDIS_CLUSTER_NODES', message: `must be host:port pairs, comma-separated, got "${raw}"` });
-    return undefined;
-  }
-  return nodes.map(({ host, port }) => ({ host, port }));
+/** Who genrelay is on a Redis Cluster, and whether it speaks TLS there. */
+export interface RedisClusterAuth {
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls: boolean;
 }
 
-/** `UPSTREAM_RATE_LIMIT`: `N/ms`, e.g. `50/60000` for 50 requests a minute. */
-function rateLimit(raw: string | undefined, problems: { path: string; message: string }[]): { max: number; durationMs: number } | undefined {
-  if (raw === undefined) return undefined;
+const noClusterAuth: RedisClusterAuth = { username: undefined, password: undefined, tls: false };
+
+/**
+ * `REDIS_CLUSTER_NODES`: seed nodes, comma-separated, each `host:port` or a URL
+ * (`redis://[user:password@]host:port`, `rediss://` for TLS). Every URL must say the same scheme and
+ * credentials (nodes of one cluster share them); plain entries take the URLs'. Messages never
+ * repeat a password.
+ */
+function clusterNodes(
+  raw: string | undefined,
+  problems: { path: string; message: string }[],
+): { redisClusterNodes: readonly { host: string; port: number }[] | undefined; redisClusterAuth: RedisClusterAuth } {
+  if (raw === undefined) return { redisClusterNodes: undefined, redisClusterAuth: noClusterAuth };
+  const wrong = (message: string) => {
+    problems.push({ path: 'REDIS_CLUSTER_NODES', message });
+    return { redisClusterNodes: undefined, redisClusterAuth: noClusterAuth };
+  };
+  const nodes: { host: string; port: number }[] = [];
+  const auths = new Set<string>();
+  let auth: RedisClusterAuth | undefined;
+  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    let host: string;
+    let port: number;
+    if (/^rediss?:\/\//.test(part)) {
+      let u: URL;
+      try {
+        u = new URL(part);
+      } catch {
+        return wrong(`an entry is not a valid redis:// or rediss:// URL (entry ${nodes.length + 1})`);
+      }
+      host = u.hostname.replace(/^\[|\]$/g, '');
+      port = u.port === '' ? 6379 : Number(u.port);
+      const entry: RedisClusterAuth = {
+        username: u.username === '' ? undefined : decodeURIComponent(u.username),
+        password: u.password === '' ? undefined : decodeURIComponent(u.password),
+        tls: u.protocol === 'rediss:',
+      };
+      auths.add(JSON.stringify(entry));
+      auth = entry;
+    } else {
+      const at = part.lastIndexOf(':');
+      port = Number(part.slice(at + 1));
+      host = part.slice(0, at).replace(/^\[|\]$/g, '');
+      if (at <= 0) return wrong(`must be host:port pairs or redis:// URLs, comma-separated (entry ${nodes.length + 1} has no port)`);
+    }
+    if (host === '' || !Number.isInteger(port) || port <= 0 || port >= 65_536) {
+      return wrong(`must be host:port pairs or redis:// URLs, comma-separated (entry ${nodes.length + 1} has no valid host and port)`);
+    }
+    nodes.push({ host, port });
+  }
+  if (nodes.length === 0) return wrong('must name at least one node');
+  if (auths.size > 1) return wrong('every redis:// or rediss:// entry must have the same scheme, user and password');
+  return { redisClusterNodes: nodes, redisClusterAuth: auth ?? noClusterAuth };
+}
+
+/** `UPSTREAM_MAX_CONCURRENCY`: a count from 1, or `off`. */
+function maxConcurrency(raw: string | undefined, problems: { path: string; message: string }[]): number | 'off' | undefined {
+  if (raw === undefined || raw === 'off') return raw;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= 1_000_000) return n;
+  problems.push({ path: 'UPSTREAM_MAX_CONCURRENCY', message: `must be an integer from 1 to 1000000, or off, got "${raw}"` });
+  return undefined;
+}
+
+/** `UPSTREAM_RATE_LIMIT`: `N/ms`, e.g. `50/60000` for 50 requests a minute, or `off`. */
+function rateLimit(raw: string | undefined, problems: { path: string; message: string }[]): { max: number; durationMs: number } | 'off' | undefined {
+  if (raw === undefined || raw === 'off') return raw;
   const m = /^(\d+)\s*\/\s*(\d+)$/.exec(raw);
   const max = Number(m?.[1]);
   const durationMs = Number(m?.[2]);
   if (m === null || max < 1 || durationMs < 1) {
-    problems.push({ path: 'UPSTREAM_RATE_LIMIT', message: `must be N/ms (requests per milliseconds, e.g. 50/60000), got "${raw}"` });
+    problems.push({ path: 'UPSTREAM_RATE_LIMIT', message: `must be N/ms (requests per milliseconds, e.g. 50/60000) or off, got "${raw}"` });
     return undefined;
   }
   return { max, durationMs };

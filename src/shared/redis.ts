@@ -1,4 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisClusterAuth } from './config.js';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -12,7 +13,26 @@ export type RedisRole = 'commands' | 'subscriber' | 'queue' | 'control' | 'webho
 export interface RedisTarget {
   readonly redisUrl: string;
   readonly redisClusterNodes: readonly { readonly host: string; readonly port: number }[] | undefined;
+  readonly redisClusterAuth?: RedisClusterAuth;
   readonly keyPrefix: string;
+}
+
+/**
+ * Options every connection to a Cluster's nodes takes: the user and password, and TLS. With TLS the
+ * nodes are reached by the names they announce, unresolved (`dnsLookup`), so their certificates
+ * match; a private CA is trusted through Node's `NODE_EXTRA_CA_CERTS`.
+ */
+function clusterAuthOptions(auth: RedisClusterAuth | undefined): {
+  redisOptions: { username?: string; password?: string; tls?: Record<string, never> };
+  dnsLookup?: ClusterOptions['dnsLookup'];
+} {
+  if (auth === undefined) return { redisOptions: {} };
+  const redisOptions = {
+    ...(auth.username === undefined ? {} : { username: auth.username }),
+    ...(auth.password === undefined ? {} : { password: auth.password }),
+    ...(auth.tls ? { tls: {} } : {}),
+  };
+  return auth.tls ? { redisOptions, dnsLookup: (address, callback) => callback(null, address) } : { redisOptions };
 }
 
 /**
@@ -32,6 +52,7 @@ export function createRedis(target: RedisTarget, role: RedisRole, logger: Logger
     connectionName: `genrelay:${target.keyPrefix}:${role}`,
     protocol: 2 as const,
   };
+  const clusterAuth = clusterAuthOptions(target.redisClusterAuth);
   const redis: RedisClient =
     target.redisClusterNodes === undefined
       ? new Redis(target.redisUrl, {
@@ -41,7 +62,8 @@ export function createRedis(target: RedisTarget, role: RedisRole, logger: Logger
           enableAutoPipelining: role === 'commands',
         })
       : new Cluster([...target.redisClusterNodes], {
-          redisOptions: options,
+          ...clusterAuth,
+          redisOptions: { ...clusterAuth.redisOptions, ...options },
           lazyConnect: extra.lazyConnect ?? false,
           enableAutoPipelining: role === 'commands',
           shardedSubscribers: role === 'subscriber',
@@ -79,22 +101,34 @@ export async function assertRedisReachable(target: string | RedisTarget, timeout
   const url = typeof target === 'string' ? target : target.redisUrl;
   const nodes = typeof target === 'string' ? undefined : target.redisClusterNodes;
   if (nodes !== undefined) {
+    const clusterAuth = clusterAuthOptions(typeof target === 'string' ? undefined : target.redisClusterAuth);
     const probe = new Cluster([...nodes], {
+      ...clusterAuth,
       lazyConnect: true,
       clusterRetryStrategy: () => null,
       enableOfflineQueue: false,
-      redisOptions: { connectTimeout: timeoutMs, maxRetriesPerRequest: 0 },
+      redisOptions: { ...clusterAuth.redisOptions, connectTimeout: timeoutMs, maxRetriesPerRequest: 0 },
     });
-    probe.on('error', () => {});
+    // "None of startup nodes is available" hides why; the error event says (a refused password, an
+    // untrusted certificate) in the last node's error.
+    let lastError: unknown;
+    probe.on('error', (err: unknown) => (lastError = err));
     try {
       await probe.connect();
       const info = String(await probe.cluster('INFO'));
       if (!info.includes('cluster_state:ok')) throw new Error(info.split('\n')[0] ?? 'cluster not ok');
     } catch (cause) {
       const list = nodes.map((n) => `${n.host}:${n.port}`).join(',');
+      const last = (lastError as { lastNodeError?: unknown } | undefined)?.lastNodeError ?? lastError;
+      let why = last instanceof Error ? last.message : cause instanceof Error ? cause.message : String(cause);
+      // A certificate Node does not trust ends as a closed connection, with no word of TLS.
+      if (typeof target !== 'string' && target.redisClusterAuth?.tls === true && !/WRONGPASS|NOAUTH|NOPERM/.test(why)) {
+        why = `${why.replace(/\.$/, '')}`;
+        why += '; with rediss://, Node must trust the nodes\' certificate: NODE_EXTRA_CA_CERTS=<ca file> for a private CA';
+      }
       throw new AppError(
         'redis_unavailable',
-        `No working Redis Cluster answers at REDIS_CLUSTER_NODES=${list} (${cause instanceof Error ? cause.message : String(cause)}).`,
+        `No working Redis Cluster answers at REDIS_CLUSTER_NODES=${list} (${why}).`,
         { cause },
       );
     } finally {

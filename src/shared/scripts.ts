@@ -55,8 +55,21 @@ export const scripts = {
   read: createScript('read', false),
 } as const;
 
-/** Loads every script into Redis's script cache (a process does this once at start); on a Cluster, every master's. */
+/**
+ * Loads every script into Redis's script cache (a process does this once at start). On a Cluster,
+ * into every master the client knows once it is ready, and into each node it connects to later.
+ * SCRIPT LOAD is not replicated: a replica promoted by a failover starts with an empty cache, and each
+ * script's first run there costs one NOSCRIPT and an EVAL, which caches it (see {@link Script.run}).
+ */
 export async function loadScripts(redis: RedisClient): Promise<void> {
-  const targets: RedisClient[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  await Promise.all(targets.flatMap((node) => Object.values(scripts).map((s) => s.load(node))));
+  const loadInto = (node: RedisClient) => Promise.all(Object.values(scripts).map((s) => s.load(node)));
+  if (!(redis instanceof Cluster)) {
+    await loadInto(redis);
+    return;
+  }
+  if (redis.status !== 'ready') await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+  redis.on('+node', (node: RedisClient) => {
+    loadInto(node).catch(() => {});
+  });
+  await Promise.all(redis.nodes('all').map(loadInto));
 }

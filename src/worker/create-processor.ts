@@ -26,8 +26,17 @@ export interface ProcessorDeps {
   readonly metrics: WorkerMetrics;
   /** True once the worker is shutting down. */
   readonly isClosing: () => boolean;
-  /** Stops every worker of the queue from taking jobs for `ms` (BullMQ's manual rate limit). */
-  readonly fleetBackoff: (ms: number) => Promise<void>;
+  /** Stops every worker of the queue from taking jobs for at least `ms` (BullMQ's manual rate limit). */
+  readonly fleetBackoff: (ms: number) => Promise<unknown>;
+}
+
+/**
+ * How long the fleet waits after a 429/529 that said `retry-after`: what it said, rounded up, but at
+ * least 250 ms (a `retry-after: 0` or a date in the past must not turn into a tight loop of requests
+ * that cost no attempt) and at most a minute.
+ */
+export function fleetWaitMs(retryAfterMs: number): number {
+  return Math.min(60_000, Math.max(250, Math.ceil(retryAfterMs)));
 }
 
 /** The processor BullMQ calls for each generation job. */
@@ -145,9 +154,11 @@ async function settle(
         // The organisation's limit: the whole fleet waits for it, and this attempt does not count (the
         // job waits like a handed-back one, and BullMQ puts it back without using an attempt either).
         count('rate_limited');
-        const waitMs = Math.min(60_000, failure.retryAfterMs);
-        await requeue(`${failure.error.type}: ${failure.error.message} (the fleet waits ${waitMs} ms)`, true);
-        await deps.fleetBackoff(waitMs);
+        const waitMs = fleetWaitMs(failure.retryAfterMs);
+        const outcome = await requeue(`${failure.error.type}: ${failure.error.message} (the fleet waits ${waitMs} ms)`, true);
+        await retryRefused(() => deps.fleetBackoff(waitMs), deps.redisRetryMs);
+        // Cancelled or taken over meanwhile: nothing to put back.
+        if (outcome !== 'ok') return;
         throw Worker.RateLimitError();
       }
       if (failure.retryable && attempt < deps.jobAttempts) {

@@ -12,6 +12,7 @@ import { backoffType, type QueueJobData } from '../shared/queue.js';
 import { createRedis } from '../shared/redis.js';
 import { createActiveAttempts } from './active-attempts.js';
 import { createProcessor } from './create-processor.js';
+import { applyFleetLimits, fleetPause } from './fleet-limits.js';
 import { startReaper } from './reaper.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { backoffDelayMs } from './retry-policy.js';
@@ -61,6 +62,12 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     if (active.abort(message.jobId, 'cancelled')) logger.info({ jobId: message.jobId }, 'cancel received');
   });
 
+  // Fleet-wide upstream limits live on the queue in Redis, so every worker obeys them; they are on the
+  // queue before this worker takes its first job.
+  const fleet = new Queue<QueueJobData>(queueName, { connection: queueConnection, prefix: keys.queuePrefix });
+  fleet.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
+  await applyFleetLimits(fleet, queueConnection, config, logger);
+
   let closing: Promise<void> | undefined;
   const processor = createProcessor({
     store,
@@ -74,7 +81,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     redisRetryMs: config.redisRetryMs,
     metrics,
     isClosing: () => closing !== undefined,
-    fleetBackoff: (ms) => worker.rateLimit(ms),
+    fleetBackoff: fleetPause(fleet, queueConnection),
   });
   const worker = new Worker<QueueJobData>(queueName, processor, {
     connection: queueConnection,
@@ -88,21 +95,12 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     // BullMQ does fail a job by itself (a stall before any attempt started, a processor error on
     // its last try) the `failed` listener below ends the record.
     maxStalledCount: config.jobAttempts,
-    // BullMQ honours a manual rate limit (the fleet-wide pause after a 429) only where a limiter is
-    // configured: one no fleet can reach, unless UPSTREAM_RATE_LIMIT sets the queue's own (which wins).
-    limiter: { max: 1e15, duration: 1000 },
+    // No `limiter` here: the queue always carries the rate limit (see fleet-limits.ts), and a worker's
+    // own limiter.duration would replace the queue's window.
     settings: {
       backoffStrategy: (attemptsMade, type, err) => (type === backoffType ? backoffDelayMs(attemptsMade, err) : 0),
     },
   });
-  // Fleet-wide upstream limits live on the queue in Redis, so every worker obeys them; each worker
-  // writes what its configuration says at start (the same on every worker of one deployment).
-  const fleet = new Queue<QueueJobData>(queueName, { connection: queueConnection, prefix: keys.queuePrefix });
-  fleet.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
-  if (config.upstreamMaxConcurrency !== undefined) await fleet.setGlobalConcurrency(config.upstreamMaxConcurrency);
-  else await fleet.removeGlobalConcurrency();
-  if (config.upstreamRateLimit !== undefined) await fleet.setGlobalRateLimit(config.upstreamRateLimit.max, config.upstreamRateLimit.durationMs);
-  else await fleet.removeGlobalRateLimit();
   const reaper = startReaper({ store, active, logger, intervalMs: config.reaperIntervalMs });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
 import { findRedisServerBinary } from '../../src/local-redis.js';
 import { freePort } from './free-port.js';
 import { AddressInUseError, startRedisServer, type RedisServerHandle } from './redis-server.js';
@@ -15,6 +16,10 @@ const run = promisify(execFile);
 export interface RedisClusterHandle {
   /** `host:port,host:port,…` of every node: what `REDIS_CLUSTER_NODES` takes. */
   readonly seeds: string;
+  /** The CA certificate the nodes' certificate is signed with, when `tls`. */
+  readonly caFile: string | undefined;
+  /** What a plain ioredis client needs to talk to a node (TLS trust, password). */
+  readonly clientOptions: ClusterClientOptions;
   readonly nodes: readonly RedisServerHandle[];
   /** The nodes that are masters now. */
   masters(): Promise<RedisServerHandle[]>;
@@ -37,6 +42,12 @@ export interface RedisClusterHandle {
   stop(): Promise<void>;
 }
 
+/** What a plain client needs to talk to one node: the password, TLS trust. */
+export interface ClusterClientOptions {
+  readonly password?: string;
+  readonly tls?: { readonly ca: Buffer; readonly servername: string };
+}
+
 /** Options of {@link startRedisCluster}. */
 export interface RedisClusterOptions {
   readonly masters?: number;
@@ -44,6 +55,12 @@ export interface RedisClusterOptions {
   readonly replicas?: number;
   /** `cluster-node-timeout`: how long before a silent master is failed over. Default 2000. */
   readonly nodeTimeoutMs?: number;
+  /** `requirepass` (and `masterauth`) of every node. Default: none. */
+  readonly password?: string;
+  /** An ACL user with every right, made on every node once the cluster is up. */
+  readonly user?: { readonly name: string; readonly password: string };
+  /** TLS only, with a certificate from a CA made for this cluster (`caFile`). Default false. */
+  readonly tls?: boolean;
 }
 
 /**
@@ -57,6 +74,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   if (server === undefined) throw new Error('redis-server not found: install it (apt-get install -y redis-server)');
   const cli = join(server, '..', 'redis-cli');
   const dir = await mkdtemp(join(tmpdir(), 'genrelay-cluster-'));
+  const tls = options.tls === true ? await makeCertificates(dir) : undefined;
+  const auth = options.password === undefined ? [] : ['--requirepass', options.password, '--masterauth', options.password];
+  const clientOptions: ClusterClientOptions = {
+    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(tls === undefined ? {} : { tls: { ca: readFileSync(tls.caFile), servername: 'localhost' } }),
+  };
+  const cliAuth = [
+    ...(options.password === undefined ? [] : ['-a', options.password, '--no-auth-warning']),
+    ...(tls === undefined ? [] : ['--tls', '--cacert', tls.caFile]),
+  ];
   // A cluster node also listens on its bus port, port + 10000, which freePort() cannot vouch for: a
   // node that finds either taken is started again on another port.
   const startNode = async (): Promise<RedisServerHandle> => {
@@ -67,7 +94,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         return await startRedisServer({
           port,
           dir: join(dir, String(port)),
-          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2000)],
+          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2000), ...auth],
+          ...(tls === undefined ? {} : { tls }),
         });
       } catch (err) {
         if (!(err instanceof AddressInUseError) || attempt >= 10) throw err;
@@ -76,10 +104,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   };
   const nodes = await Promise.all(Array.from({ length: masters * (1 + replicas) }, startNode));
   const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
-  await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 });
+  await run(cli, [...cliAuth, '--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 });
 
   const ask = async <T>(node: RedisServerHandle, fn: (r: Redis) => Promise<T>): Promise<T | undefined> => {
-    const r = new Redis(node.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+    const r = new Redis(node.url, { ...clientOptions, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
     r.on('error', () => {});
     try {
       await r.connect();
@@ -122,6 +150,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   };
   const handle: RedisClusterHandle = {
     seeds: addresses.join(','),
+    caFile: tls?.caFile,
+    clientOptions,
     nodes,
     async masters() {
       const roles = await Promise.all(nodes.map((n) => ask(n, async (r) => String(await r.role().then((x) => (x as unknown[])[0])))));
@@ -143,7 +173,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const to = (await handle.masters()).find((n) => n.port !== from.port);
       if (to === undefined) throw new Error('moveSlot needs a second master');
       const open = async (n: RedisServerHandle) => {
-        const r = new Redis(n.url, { maxRetriesPerRequest: 0 });
+        const r = new Redis(n.url, { ...clientOptions, maxRetriesPerRequest: 0 });
         r.on('error', () => {});
         return r;
       };
@@ -172,7 +202,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       }
     },
     async holdWritesUntilReplicated(master, holdMs = 10_000) {
-      const r = new Redis(master.url, { maxRetriesPerRequest: 0 });
+      const r = new Redis(master.url, { ...clientOptions, maxRetriesPerRequest: 0 });
       r.on('error', () => {});
       try {
         await r.call('CLIENT', 'PAUSE', String(holdMs), 'WRITE');
@@ -204,5 +234,20 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     },
   };
   await handle.waitHealthy();
+  if (options.user !== undefined) {
+    const { name, password } = options.user;
+    for (const node of nodes) await ask(node, (r) => r.call('ACL', 'SETUSER', name, 'on', `>${password}`, '~*', '&*', '+@all'));
+  }
   return handle;
+}
+
+/** A CA and a certificate for 127.0.0.1 / localhost signed by it, made with `openssl` in `dir`. */
+async function makeCertificates(dir: string): Promise<{ certFile: string; keyFile: string; caFile: string }> {
+  const f = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => run('openssl', args, { timeout: 30_000 });
+  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=genrelay test CA');
+  await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost');
+  await writeFile(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext.cnf'));
+  return { certFile: f('server.crt'), keyFile: f('server.key'), caFile: f('ca.crt') };
 }

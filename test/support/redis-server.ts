@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +21,11 @@ export interface RedisServerOptions {
   readonly dir?: string;
   /** More `redis-server` arguments (e.g. `--cluster-enabled yes`), kept across `restart()`. */
   readonly extraArgs?: readonly string[];
+  /**
+   * TLS only: the server listens with TLS on `port` (no plain port; on a cluster node its bus too)
+   * with this certificate, and clients are not asked for one. PING waits then trust `caFile`.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
 }
 
 /** A private `redis-server` process, for tests that kill or restart Redis under a running system. */
@@ -69,14 +75,15 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     await mkdir(dir, { recursive: true });
   }
   const appendonly = opts.appendonly ?? false;
-  const extraArgs = opts.extraArgs ?? [];
+  const tls = opts.tls;
+  const extraArgs = [...(opts.extraArgs ?? []), ...(tls === undefined ? [] : tlsArgs(tls))];
 
   // A port from freePort() can be taken before redis binds it; only then is a fresh one worth trying.
   let port = opts.port ?? (await freePort());
   let proc: RedisProcess;
   for (let attempt = 1; ; attempt++) {
     try {
-      proc = await spawnRedis(bin, port, dir, appendonly, extraArgs);
+      proc = await spawnRedis(bin, port, dir, appendonly, extraArgs, tls?.caFile);
       break;
     } catch (err) {
       if (opts.port === undefined && attempt < 5 && err instanceof AddressInUseError) {
@@ -115,7 +122,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       // After a SIGKILL the kernel frees the listening socket at once, but give a straggler a moment.
       for (let attempt = 1; ; attempt++) {
         try {
-          proc = await spawnRedis(bin, port, settledDir, appendonly, extraArgs);
+          proc = await spawnRedis(bin, port, settledDir, appendonly, extraArgs, tls?.caFile);
           return;
         } catch (err) {
           if (attempt >= 20 || !(err instanceof AddressInUseError)) throw err;
@@ -136,10 +143,18 @@ interface RedisProcess {
   kill(): Promise<void>;
 }
 
-async function spawnRedis(bin: string, port: number, dir: string, appendonly: boolean, extraArgs: readonly string[]): Promise<RedisProcess> {
+/** Arguments that move a server's port (and a cluster node's bus) to TLS. */
+function tlsArgs(tls: NonNullable<RedisServerOptions['tls']>): string[] {
+  return [
+    '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile,
+    '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes',
+  ];
+}
+
+async function spawnRedis(bin: string, port: number, dir: string, appendonly: boolean, extraArgs: readonly string[], tlsCaFile?: string): Promise<RedisProcess> {
   const logFile = join(dir, 'redis.log');
   const args = [
-    '--port', String(port),
+    ...(tlsCaFile === undefined ? ['--port', String(port)] : ['--port', '0', '--tls-port', String(port)]),
     '--bind', '127.0.0.1',
     '--save', '',
     '--appendonly', appendonly ? 'yes' : 'no',
@@ -183,7 +198,7 @@ async function spawnRedis(bin: string, port: number, dir: string, appendonly: bo
       const message = describe(`exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
       throw /Address already in use/i.test(message) ? new AddressInUseError(message) : new Error(message);
     }
-    if (await ping(port)) break;
+    if (await ping(port, tlsCaFile)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await exited;
@@ -217,9 +232,13 @@ function hasExited(child: ChildProcess): boolean {
 }
 
 /** True when something on 127.0.0.1:port answers a RESP PING with +PONG (not -LOADING). */
-async function ping(port: number, timeoutMs = 1_000): Promise<boolean> {
+/** PONG, or NOAUTH from a server with a password: either way it answers. */
+async function ping(port: number, tlsCaFile?: string, timeoutMs = 1_000): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
+    const socket =
+      tlsCaFile === undefined
+        ? connect({ port, host: '127.0.0.1' })
+        : tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(tlsCaFile), servername: 'localhost' });
     let reply = '';
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -228,10 +247,10 @@ async function ping(port: number, timeoutMs = 1_000): Promise<boolean> {
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
     socket.once('close', () => done(false));
-    socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+    socket.once(tlsCaFile === undefined ? 'connect' : 'secureConnect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
