@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKeys } from '../src/shared/keys.js';
 import { startRedisCluster, type RedisClusterHandle } from './support/redis-cluster.js';
-import { checkContiguous, readSse, viewerText } from './support/sse.js';
+import { checkContiguous, readSse, readSseRetrying, viewerText } from './support/sse.js';
 import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, words, type TestSystem } from './support/system.js';
 
 // A master of a real local cluster (3 masters, 3 replicas) is killed with SIGKILL in the middle of
@@ -59,8 +59,9 @@ describe('a Redis Cluster failover in the middle of streams', () => {
     });
     await cluster.holdWritesUntilReplicated(victim);
     await victim.kill();
-    // Viewers that come while the shard is down, and after.
-    const during = submitted.map((id) => readSse(`${sys.url}/v1/jobs/${id}/events`));
+    // Viewers that come while the shard is down (a job on it answers 503 with Retry-After until its
+    // replica takes over; they retry, as the client library does), and after.
+    const during = submitted.map((id) => readSseRetrying(`${sys.url}/v1/jobs/${id}/events`, 30_000));
     await cluster.waitHealthy(30_000);
     const after = submitted.map((id) => readSse(`${sys.url}/v1/jobs/${id}/events`));
     const seen = await Promise.all(views);
@@ -72,8 +73,9 @@ describe('a Redis Cluster failover in the middle of streams', () => {
       const upstream = sys.sim.requests.filter((r) => r.tag === `failover-${j}`).at(-1)?.textSent;
       expect(record['status'], `job ${j}`).toBe('completed');
       expect(record['text'], `job ${j}`).toBe(upstream);
-      const events = seen[j]?.events ?? [];
-      for (const [k, view] of [events, seenDuring[j]?.events ?? [], seenAfter[j]?.events ?? []].entries()) {
+      for (const [k, read] of [seen[j], seenDuring[j], seenAfter[j]].entries()) {
+        expect(read?.status, `viewer ${k} of job ${j}`).toBe(200);
+        const view = read?.events ?? [];
         checkContiguous(view);
         expect(view.filter((e) => e.event === 'done'), `viewer ${k} of job ${j}`).toHaveLength(1);
         expect(viewerText(view), `viewer ${k} of job ${j}`).toBe(upstream);

@@ -12,6 +12,8 @@ export interface SseRead {
   readonly events: SseEvent[];
   readonly comments: string[];
   readonly retry: number | undefined;
+  /** The `Retry-After` of an answer that was not a stream, in seconds. */
+  readonly retryAfterS?: number;
   /** The server closed the stream (as opposed to the reader stopping early). */
   readonly endedByServer: boolean;
 }
@@ -32,7 +34,16 @@ export async function readSse(
   let retry: number | undefined;
   if (res.body === null || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
     await res.body?.cancel();
-    return { status: res.status, contentType: res.headers.get('content-type'), events, comments, retry, endedByServer: true };
+    const retryAfterS = Number(res.headers.get('retry-after') ?? Number.NaN);
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      events,
+      comments,
+      retry,
+      endedByServer: true,
+      ...(Number.isFinite(retryAfterS) ? { retryAfterS } : {}),
+    };
   }
   const decoder = new TextDecoder();
   let buffer = '';
@@ -71,6 +82,19 @@ export async function readSse(
     }
   }
   return { status: res.status, contentType: res.headers.get('content-type'), events, comments, retry, endedByServer: true };
+}
+
+/**
+ * `readSse` as a client that honours the contract reads: a 503 (Redis failing over or restarting) is
+ * retried after its `Retry-After`, until `withinMs` has passed; any other answer is returned.
+ */
+export async function readSseRetrying(url: string, withinMs: number): Promise<SseRead> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const read = await readSse(url);
+    if (read.status !== 503 || Date.now() > until) return read;
+    await new Promise((resolve) => setTimeout(resolve, (read.retryAfterS ?? 1) * 1000));
+  }
 }
 
 /** The text a viewer shows: the deltas after the last `reset`, concatenated. */
