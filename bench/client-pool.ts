@@ -13,6 +13,11 @@ export interface ClientPool {
   report(from: number, to: number): Promise<ClientReport>;
   /** Hangs up everything and forgets the samples. */
   close(): Promise<void>;
+  /**
+   * The worst p99 event-loop delay (ms) of the processes since the previous mark; each starts
+   * measuring afresh. Call at a window's start and at its end.
+   */
+  mark(): Promise<number>;
 }
 
 /** Forks `count` client processes (`client-process.ts`). */
@@ -52,6 +57,10 @@ export function startClientPool(count: number): ClientPool {
     },
     async close() {
       await all(() => ({ type: 'close' }));
+    },
+    async mark() {
+      const marks = await all<{ p99Ms: number }>(() => ({ type: 'mark' }));
+      return Math.max(0, ...marks.map((m) => m.p99Ms));
     },
   };
 }

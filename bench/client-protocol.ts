@@ -29,8 +29,16 @@ export interface CloseCommand {
   readonly type: 'close';
 }
 
+/**
+ * Answers the p99 event-loop delay (ms) since the previous mark and starts measuring afresh: marks at
+ * a window's start and end give the clients' lag inside the window.
+ */
+export interface MarkCommand {
+  readonly type: 'mark';
+}
+
 /** Any command. */
-export type ClientCommand = OpenCommand | SdkCommand | ReportCommand | CloseCommand;
+export type ClientCommand = OpenCommand | SdkCommand | ReportCommand | CloseCommand | MarkCommand;
 
 /** Answer to `open`. */
 export interface OpenResult {

@@ -4,7 +4,8 @@ import { parseOptions, type ScenarioName } from './options.js';
 import { killAllNow, profileDir, stopAll } from './processes.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import { redisVersion } from './redis-stats.js';
-import { formatTable, machineInfo, writeResults, type BenchResults } from './report.js';
+import { summarizeRuns, type SummaryRow } from './aggregate.js';
+import { formatSummary, formatTable, machineInfo, writeResults, type BenchResults } from './report.js';
 import type { Row, ScenarioResult } from './result.js';
 import { coalescing } from './scenarios/coalesce.js';
 import { fanout } from './scenarios/fanout.js';
@@ -29,6 +30,8 @@ const scenarios: Record<ScenarioName, (sys: BenchSystem) => Promise<ScenarioResu
 };
 
 const notes = [
+  'Each scenario runs --runs times (default 3); the summary shows the median of the valid runs and the range (min–max); a target is met when the median meets it.',
+  'A run is invalid (left out of the medians) when the measuring clients\' own event loop lagged past the bound shown (p99 of the window): it would measure the clients, not genrelay.',
   'Latency = receive time at the viewer − the simulator\'s wall-clock stamp in the delta (performance.timeOrigin + now(), one machine); coalesced deltas give one sample per stamp.',
   'Samples written in the window but not received within the grace period count as infinitely late (∞).',
   'Everything (Redis, simulator, API, worker, peer, client processes) shares the machine\'s cores: latencies include client-side scheduling delay.',
@@ -50,8 +53,9 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('exit', killAllNow);
 
-  const rows: Row[] = [];
-  const details: Record<string, ScenarioResult['details'] | { error: string }> = {};
+  const rows: (Row & { run: number })[] = [];
+  const summary: SummaryRow[] = [];
+  const details: Record<string, (ScenarioResult['details'] | { error: string })[]> = {};
   let machine = machineInfo('unknown');
   let failed = false;
   try {
@@ -60,19 +64,27 @@ async function main(): Promise<number> {
     machine = machineInfo(await redisVersion(sys.redis));
     for (const name of Object.keys(scenarios) as ScenarioName[]) {
       if (!options.only.has(name)) continue;
-      const t0 = Date.now();
-      console.log(`bench: ${name}…`);
-      try {
-        const result = await scenarios[name](sys);
-        rows.push(...result.rows);
-        details[result.name] = result.details;
-        console.log(`${formatTable(result.rows)}\n(${Math.round((Date.now() - t0) / 1000)} s)\n`);
-      } catch (err) {
-        failed = true;
-        details[name] = { error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
-        console.error(`bench: ${name} failed:`, err);
-        await sys.clients.close().catch(() => {});
+      // Each scenario runs `--runs` times in a row; the summary takes the medians of the valid runs.
+      const runs: Row[][] = [];
+      for (let run = 1; run <= options.runs; run++) {
+        const t0 = Date.now();
+        console.log(`bench: ${name}, run ${run} of ${options.runs}…`);
+        try {
+          const result = await scenarios[name](sys);
+          runs.push(result.rows);
+          rows.push(...result.rows.map((r) => ({ ...r, run })));
+          (details[name] ??= []).push(result.details);
+          console.log(`${formatTable(result.rows)}\n(${Math.round((Date.now() - t0) / 1000)} s)\n`);
+        } catch (err) {
+          failed = true;
+          (details[name] ??= []).push({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+          console.error(`bench: ${name} failed:`, err);
+          await sys.clients.close().catch(() => {});
+        }
       }
+      const folded = summarizeRuns(runs);
+      summary.push(...folded);
+      if (options.runs > 1) console.log(`${formatSummary(folded)}\n`);
     }
     sys.redis.disconnect();
   } catch (err) {
@@ -90,12 +102,13 @@ async function main(): Promise<number> {
     argv: process.argv.slice(2),
     machine,
     notes,
+    summary,
     rows,
     scenarios: details,
     profiles,
   };
   const file = writeResults(results);
-  console.log(`\n${formatTable(rows)}\n`);
+  console.log(`\n${formatSummary(summary)}\n`);
   for (const p of profiles) console.log(`${formatProfile(p)}\n`);
   console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}, Redis ${machine.redis}; genrelay ${machine.git.commit}${machine.git.dirtySrc.length > 0 ? ` + uncommitted ${machine.git.dirtySrc.join(', ')}` : ''}`);
   console.log(`results: ${file} (and bench/results/latest.json), ${results.durationS} s`);

@@ -25,9 +25,11 @@ export interface BenchOptions {
   readonly fanoutSizes: readonly number[] | undefined;
   /** `--workers=100,1000`: override the generation counts of the worker scenario. */
   readonly workerSizes: readonly number[] | undefined;
+  /** `--runs=N`: how many times each scenario runs (default 3; the table shows medians and ranges). */
+  readonly runs: number;
 }
 
-const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--no-floor] [--fanout=N,…] [--workers=N,…]`;
+const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--no-floor] [--fanout=N,…] [--workers=N,…] [--runs=N]`;
 
 /** Parses argv (without node and the script); throws with the usage on anything unknown. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -38,6 +40,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const profile = new Set<Profilable>();
   let fanoutSizes: number[] | undefined;
   let workerSizes: number[] | undefined;
+  let runs = 3;
   const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const sizes = (value: string): number[] => list(value).map((s) => {
     const n = Number(s);
@@ -61,8 +64,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       }
     } else if (flag === '--fanout') fanoutSizes = sizes(value);
     else if (flag === '--workers') workerSizes = sizes(value);
+    else if (flag === '--runs') [runs = 3] = sizes(value);
     else if (flag === '--help' || flag === '-h') throw new Error(usage);
     else throw new Error(`unknown option ${arg}\n${usage}`);
   }
-  return { quick, only, profile, peer, floor, fanoutSizes, workerSizes };
+  return { quick, only, profile, peer, floor, fanoutSizes, workerSizes, runs };
 }

@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ProfileSummary } from './profile-summary.js';
-import type { Row, ScenarioResult } from './result.js';
+import type { SummaryRow, Spread } from './aggregate.js';
+import { windowValid, type Row, type ScenarioResult } from './result.js';
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -48,19 +49,45 @@ function gitState(): MachineInfo['git'] {
   }
 }
 
-/** The results table as text: scenario, metric, genrelay, baseline, target, met?. */
-export function formatTable(rows: readonly Row[]): string {
-  const head = ['scenario', 'metric', 'genrelay', 'baseline', 'target', 'met?'];
-  const cell = (v: number | string | boolean | null): string => {
-    if (v === null) return '—';
-    if (typeof v === 'boolean') return v ? 'yes' : 'NO';
-    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : v > 0 ? '∞ (lost)' : String(v);
-    return v;
-  };
-  const body = rows.map((r) => [r.scenario, r.metric, cell(r.genrelay), cell(r.baseline), cell(r.target), cell(r.met)]);
+const cell = (v: number | string | boolean | null): string => {
+  if (v === null) return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'NO';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(Math.round(v * 100) / 100) : v > 0 ? '∞ (lost)' : String(v);
+  return v;
+};
+
+function table(head: readonly string[], body: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
+}
+
+/** One run's table: scenario, metric, genrelay, baseline, target, met?, and the window's validity. */
+export function formatTable(rows: readonly Row[]): string {
+  const head = ['scenario', 'metric', 'genrelay', 'baseline', 'target', 'met?', 'busy % / client lag p99 ms'];
+  const body = rows.map((r) => [
+    r.scenario, r.metric, cell(r.genrelay), cell(r.baseline), cell(r.target), windowValid(r.window) ? cell(r.met) : 'invalid',
+    r.window === undefined ? '—' : `${cell(r.window.machineBusyPct)} / ${cell(r.window.clientLoopDelayP99Ms)}${windowValid(r.window) ? '' : ` > ${r.window.boundMs}`}`,
+  ]);
+  return table(head, body);
+}
+
+const spreadCell = (s: Spread): string =>
+  s.median === null ? '—' : s.min === null || s.max === null || s.min === s.max ? cell(s.median) : `${cell(s.median)} (${cell(s.min)}–${cell(s.max)})`;
+
+/**
+ * The final table: medians of the valid runs with their ranges (min–max), the target judged on the
+ * medians, how many runs were valid, and the median machine busy share and client loop delay.
+ */
+export function formatSummary(rows: readonly SummaryRow[]): string {
+  const head = ['scenario', 'metric', 'genrelay median (range)', 'baseline median (range)', 'target', 'met?', 'valid runs', 'busy %', 'client lag p99 ms (bound)'];
+  const body = rows.map((r) => [
+    r.scenario, r.metric, spreadCell(r.genrelay), spreadCell(r.baseline), cell(r.target),
+    r.validRuns === 0 ? 'invalid' : cell(r.met), `${r.validRuns}/${r.runs}`,
+    r.machineBusyPct === null ? '—' : cell(Math.round(r.machineBusyPct)),
+    r.clientLoopDelayP99Ms === null ? '—' : `${cell(r.clientLoopDelayP99Ms)} (≤ ${r.boundMs ?? '—'})`,
+  ]);
+  return table(head, body);
 }
 
 /** Everything written to the JSON file. */
@@ -71,8 +98,12 @@ export interface BenchResults {
   readonly argv: readonly string[];
   readonly machine: MachineInfo;
   readonly notes: readonly string[];
-  readonly rows: readonly Row[];
-  readonly scenarios: Readonly<Record<string, ScenarioResult['details'] | { error: string }>>;
+  /** Medians and ranges over the runs: what the README quotes. */
+  readonly summary: readonly SummaryRow[];
+  /** Every run's rows, in order. */
+  readonly rows: readonly (Row & { readonly run: number })[];
+  /** Per scenario, each run's details in order. */
+  readonly scenarios: Readonly<Record<string, readonly (ScenarioResult['details'] | { error: string })[]>>;
   readonly profiles: readonly ProfileSummary[];
 }
 

@@ -58,9 +58,10 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
   };
   const startApi = async (label: string): Promise<ApiProc> => {
     const port = await freePort();
-    const proc = startNode(`api-${label}`, 'src/api/main.ts', { ...shared, HOST: '127.0.0.1', PORT: String(port) }, {
+    // `--expose-gc` and GC_ON_SIGUSR2: the fan-out scenario reads memory per viewer after a full GC.
+    const proc = startNode(`api-${label}`, 'src/api/main.ts', { ...shared, HOST: '127.0.0.1', PORT: String(port), GC_ON_SIGUSR2: '1' }, {
       profile: options.profile.has('api'),
-      nodeFlags: scriptNodeFlags('start:api'),
+      nodeFlags: [...scriptNodeFlags('start:api'), '--expose-gc'],
     });
     const url = `http://127.0.0.1:${port}`;
     await waitFor('the API', () => answers(`${url}/healthz`), proc);

@@ -15,7 +15,7 @@ export interface Floor {
 /** Starts a fresh floor server process. */
 export async function startFloor(label: string, profile: boolean): Promise<Floor> {
   const port = await freePort();
-  const proc = startNode(`floor-${label}`, 'bench/floor/server.ts', { FLOOR_PORT: String(port) }, { profile });
+  const proc = startNode(`floor-${label}`, 'bench/floor/server.ts', { FLOOR_PORT: String(port), GC_ON_SIGUSR2: '1' }, { profile, nodeFlags: ['--expose-gc'] });
   const base = `http://127.0.0.1:${port}`;
   await waitFor('the floor server', () => answers(`${base}/healthz`), proc);
   const call = async (method: string, path: string) => {

@@ -1,6 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatStamp, wallClockMs } from '../../src/simulator/stamp.js';
+import { installGcSignal } from '../../src/shared/gc-signal.js';
 
 /**
  * The socket floor: the least any one-process Node relay can do for the fan-out scenario. It has no
@@ -65,6 +66,8 @@ function view(stream: Stream, res: ServerResponse): void {
   res.on('close', () => stream.viewers.delete(socket));
 }
 
+// Memory per viewer is read after a full GC (SIGUSR2, see gc-signal.ts), as for genrelay's API.
+installGcSignal();
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://floor');
   if (url.pathname === '/healthz') return void res.end('ok');

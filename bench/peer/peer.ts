@@ -21,7 +21,7 @@ export interface Peer {
 export async function startPeer(redisUrl: string, simUrl: string, profile: boolean, label: string): Promise<Peer> {
   const prefix = `bench-peer-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
-  const server = startNode(`peer-server-${label}`, 'bench/peer/server.ts', { REDIS_URL: redisUrl, PEER_PREFIX: prefix, PEER_PORT: String(port) }, { profile });
+  const server = startNode(`peer-server-${label}`, 'bench/peer/server.ts', { REDIS_URL: redisUrl, PEER_PREFIX: prefix, PEER_PORT: String(port), GC_ON_SIGUSR2: '1' }, { profile, nodeFlags: ['--expose-gc'] });
   const producer = startNode(`peer-producer-${label}`, 'bench/peer/producer.ts', { REDIS_URL: redisUrl, PEER_PREFIX: prefix, SIM_URL: simUrl }, { ipc: true });
   const ipc: IpcClient = ipcClient(producer.child, producer.name);
   await waitFor('the peer server', () => answers(`http://127.0.0.1:${port}/healthz`), server);

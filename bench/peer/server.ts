@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { createResumableStreamContext } from 'resumable-stream/ioredis';
+import { installGcSignal } from '../../src/shared/gc-signal.js';
 
 /**
  * The peer's API process: `GET /streams/{id}` resumes stream `id` with resumable-stream and relays it
@@ -16,6 +17,8 @@ const ctx = createResumableStreamContext({
   subscriber: new Redis(redisUrl),
 });
 
+// Memory per viewer is read after a full GC (SIGUSR2, see gc-signal.ts), as for genrelay's API.
+installGcSignal();
 const server = createServer((req, res) => {
   if (req.url === '/healthz') return void res.end('ok');
   const id = /^\/streams\/([\w-]+)$/.exec(req.url ?? '')?.[1];

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { eventsPath, mapLimit, submitJob } from '../genrelay-http.js';
-import { startCpus } from '../proc-stats.js';
+import { openWindow } from '../window.js';
 import { commandCalls, diffCalls, totalCalls } from '../redis-stats.js';
-import type { Row, ScenarioResult } from '../result.js';
+import { inWindow, worstWindow, type Row, type ScenarioResult } from '../result.js';
 import { missingOf, round, roundAll, rounded, summarize } from '../stats.js';
 import type { BenchSystem } from '../system.js';
 import { pollUntil, sleep, wallClockMs } from '../timing.js';
@@ -32,14 +32,15 @@ export async function coalescing(sys: BenchSystem): Promise<ScenarioResult> {
   });
   return {
     name: 'coalescing',
-    rows: [
+    rows: inWindow([
       row('upstream deltas per published event', (r) => r.deltasPerEvent),
       row('Redis commands per upstream delta', (r) => r.redisCommandsPerDelta),
       row('worker CPU (% of a core)', (r) => r.cpuPercent['worker'] ?? Number.NaN),
       row('Redis CPU (% of a core)', (r) => r.cpuPercent['redis'] ?? Number.NaN),
       row('API CPU (% of a core)', (r) => r.cpuPercent['api'] ?? Number.NaN),
       row('viewer delivery p50 / p99 (ms)', (r) => `${r.latency.p50} / ${r.latency.p99}`),
-    ],
+      row('machine busy (% of all cores)', (r) => r.check.machineBusyPct),
+    ], worstWindow([base.check, windowed.check])),
     details: { windowMs: WINDOW_MS, deltasPerS: DELTAS_PER_S, jobs, windowS, rounds: [base, windowed] },
   };
 }
@@ -58,11 +59,12 @@ async function coalesceRound(sys: BenchSystem, windowMs: number, jobs: number, w
 
   const sim0 = await simDeltas(sys.sim.url, tag);
   const calls0 = await commandCalls(sys.redis);
-  const cpu = startCpus({ worker: sys.worker.pid, redis: sys.redisProc.pid, api: sys.api.proc.pid, simulator: sys.sim.proc.pid });
+  const window = await openWindow(sys.clients, { worker: sys.worker.pid, redis: sys.redisProc.pid, api: sys.api.proc.pid, simulator: sys.sim.proc.pid }, 50);
   const t0 = wallClockMs();
   await sleep(windowS * 1000);
   const t1 = wallClockMs();
-  const cpuPct = cpu.stop();
+  const measured = await window.close();
+  const cpuPct = measured.cpuPercent;
   const calls = diffCalls(calls0, await commandCalls(sys.redis));
   const upstream = (await simDeltas(sys.sim.url, tag)) - sim0;
   await sleep(2000);
@@ -70,9 +72,11 @@ async function coalesceRound(sys: BenchSystem, windowMs: number, jobs: number, w
   await sys.clients.close();
   const unsettled = await cancelAndSettle(sys, ids, 60_000);
 
-  const published = calls['publish'] ?? 0;
+  // The job scripts publish with SPUBLISH (sharded pub/sub).
+  const published = calls['spublish'] ?? calls['publish'] ?? 0;
   return {
     windowMs,
+    check: measured.check,
     upstreamDeltas: upstream,
     publishedEvents: published,
     deltasPerEvent: round(upstream / Math.max(1, published), 2),

@@ -1,8 +1,10 @@
 import type { ClientPool } from '../client-pool.js';
 import type { Directive } from '../genrelay-http.js';
-import { rssBytes, startCpus } from '../proc-stats.js';
+import { rssBytes } from '../proc-stats.js';
+import type { WindowCheck } from '../result.js';
 import { missingOf, round, roundAll, rounded, summarize, type Summary } from '../stats.js';
 import { pollUntil, sleep, sleepUntil, wallClockMs } from '../timing.js';
+import { openWindow } from '../window.js';
 
 /** A system under fan-out: genrelay's API, or the resumable-stream peer. */
 export interface FanoutTarget {
@@ -29,8 +31,11 @@ export interface FanoutRound {
   readonly cpuPercent: Record<string, number>;
   readonly rssBeforeMb: number;
   readonly rssWithViewersMb: number;
-  /** (RSS with viewers − RSS before) / viewers connected, in KB. */
+  /** (RSS with viewers − RSS before) / viewers connected, in KB; both read after a full GC. */
   readonly memoryPerViewerKb: number;
+  /** The server's CPU per delta delivered to a viewer, µs. */
+  readonly serverCpuUsPerDelivered: number;
+  readonly check: WindowCheck;
   /** Viewers whose stream closed before it was stopped (errors, cut-offs), by reason. */
   readonly closedEarly: Readonly<Record<string, number>>;
   /** Viewers still connected long after the stream was stopped. */
@@ -46,6 +51,15 @@ export interface RoundPlan {
   readonly sampled: number;
   readonly tps: number;
   readonly windowS: number;
+  /** The clients' p99 loop lag past which the round is invalid. */
+  readonly boundMs: number;
+}
+
+/** RSS of `pid` after a full GC (the servers of this scenario run SIGUSR2 → gc(), see gc-signal.ts). */
+async function rssAfterGc(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await sleep(500);
+  return rssBytes(pid);
 }
 
 /**
@@ -67,7 +81,7 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
   const graceMs = 3000;
   const server = await target.prepare(`${plan.viewers}`);
   await sleep(500);
-  const rssBefore = rssBytes(server.serverPid);
+  const rssBefore = await rssAfterGc(server.serverPid);
   // The first delta waits until the viewers are (probably) connected; if they take longer they replay.
   const holdMs = 2000 + plan.viewers * 1.2;
   const tokens = Math.ceil(plan.tps * (holdMs / 1000 + warmupS + plan.windowS + 60));
@@ -79,11 +93,12 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
 
   const from = Math.max(wallClockMs(), startedAt + holdMs) + warmupS * 1000;
   await sleepUntil(from);
-  const cpu = startCpus({ server: server.serverPid, ...server.otherPids, clients: clients.procs.map((p) => p.pid) });
+  const window = await openWindow(clients, { server: server.serverPid, ...server.otherPids }, plan.boundMs);
   await sleep(plan.windowS * 1000);
   const to = wallClockMs();
-  const cpuPct = cpu.stop();
-  const rssWith = rssBytes(server.serverPid);
+  const measured = await window.close();
+  const cpuPct = measured.cpuPercent;
+  const rssWith = await rssAfterGc(server.serverPid);
   await sleep(graceMs);
   const report = await clients.report(from, to);
   await stream.stop();
@@ -106,10 +121,12 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
     rssBeforeMb: round(rssBefore / 2 ** 20, 1),
     rssWithViewersMb: round(rssWith / 2 ** 20, 1),
     memoryPerViewerKb: round((rssWith - rssBefore) / Math.max(1, opened.opened) / 1024, 2),
+    serverCpuUsPerDelivered: round((measured.cpuUs['server'] ?? Number.NaN) / Math.max(1, opened.opened * plan.tps * measured.seconds), 2),
+    check: measured.check,
     closedEarly: report.viewers.closed,
     stuckAfterStop: stuck,
     framesMin: report.viewers.framesMin,
     framesMax: report.viewers.framesMax,
-    clientLoopDelayP99Ms: round(report.loopDelayP99Ms, 1),
+    clientLoopDelayP99Ms: measured.check.clientLoopDelayP99Ms,
   };
 }

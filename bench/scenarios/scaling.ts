@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { startRedisCluster, type RedisClusterHandle } from '../../test/support/redis-cluster.js';
 import { eventsPath, mapLimit, readRecordField, submitJob } from '../genrelay-http.js';
-import { startCpus } from '../proc-stats.js';
+import { openWindow } from '../window.js';
 import { answers, freePort, scriptNodeFlags, startNode, startRedisServer, waitFor, type Proc } from '../processes.js';
-import type { Row, ScenarioResult } from '../result.js';
+import { inWindow, worstWindow, type Row, type ScenarioResult } from '../result.js';
 import { missingOf, round, roundAll, rounded, summarize } from '../stats.js';
 import type { BenchSystem } from '../system.js';
 import { pollUntil, sleep, wallClockMs } from '../timing.js';
@@ -101,7 +101,8 @@ export async function scaling(sys: BenchSystem): Promise<ScenarioResult> {
   pair('delivery p50 / p99 (ms)', (r) => `${r.fanout.latency.p50} / ${r.fanout.latency.p99}`, f);
   pair('Redis CPU per process (% of a core)', (r) => r.fanout.redisCpu.join(' / '), f);
   pair('API CPU (% of a core)', (r) => r.fanout.cpu['api'] ?? Number.NaN, f);
-  return { name: 'scaling', rows, details: { generations, viewers, windowS, rounds } };
+  const check = worstWindow(rounds.flatMap((r) => [r.workers.check, r.fanout.check]));
+  return { name: 'scaling', rows: inWindow(rows, check), details: { generations, viewers, windowS, rounds } };
 }
 
 async function workerRound(sys: BenchSystem, stack: Stack, n: number, windowS: number) {
@@ -118,11 +119,12 @@ async function workerRound(sys: BenchSystem, stack: Stack, n: number, windowS: n
   const sim0 = await simDeltas(sys.sim.url, tag);
   const pids: Record<string, number | readonly number[]> = { worker: stack.worker.pid, api: stack.api.proc.pid };
   stack.redisPids.forEach((pid, i) => (pids[`redis${i}`] = pid));
-  const cpu = startCpus(pids);
+  const window = await openWindow(sys.clients, pids, 50);
   const t0 = wallClockMs();
   await sleep(windowS * 1000);
   const t1 = wallClockMs();
-  const cpuPct = roundAll(cpu.stop());
+  const measured = await window.close();
+  const cpuPct = roundAll(measured.cpuPercent);
   const seconds = (t1 - t0) / 1000;
   const delivered = ((await tokens()) - tokens0) * TOKENS_PER_DELTA;
   const offered = ((await simDeltas(sys.sim.url, tag)) - sim0) * TOKENS_PER_DELTA;
@@ -131,6 +133,7 @@ async function workerRound(sys: BenchSystem, stack: Stack, n: number, windowS: n
   await sys.clients.close();
   const redisCpu = stack.redisPids.map((_, i) => cpuPct[`redis${i}`] ?? Number.NaN);
   return {
+    check: measured.check,
     deliveredTokensPerS: round(delivered / seconds, 0),
     offeredTokensPerS: round(offered / seconds, 0),
     cpu: cpuPct,
@@ -153,15 +156,17 @@ async function fanoutRound(sys: BenchSystem, stack: Stack, viewers: number, wind
   await sleep(1000);
   const pids: Record<string, number | readonly number[]> = { api: stack.api.proc.pid, worker: stack.worker.pid };
   stack.redisPids.forEach((pid, i) => (pids[`redis${i}`] = pid));
-  const cpu = startCpus(pids);
+  const window = await openWindow(sys.clients, pids, 50);
   const t0 = wallClockMs();
   await sleep(windowS * 1000);
   const t1 = wallClockMs();
-  const cpuPct = roundAll(cpu.stop());
+  const measured = await window.close();
+  const cpuPct = roundAll(measured.cpuPercent);
   await sleep(2000);
   const report = await sys.clients.report(t0, t1);
   await sys.clients.close();
   return {
+    check: measured.check,
     cpu: cpuPct,
     redisCpu: stack.redisPids.map((_, i) => cpuPct[`redis${i}`] ?? Number.NaN),
     latency: rounded(summarize(report.viewerLatencies, missingOf(report.viewerLatencies.length, 200 * (tps * windowS - 1)))),

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { eventsPath, mapLimit, readRecordField, submitJob } from '../genrelay-http.js';
-import { startCpus } from '../proc-stats.js';
+import { openWindow } from '../window.js';
 import { commandCalls, diffCalls, readsProcessed, totalCalls } from '../redis-stats.js';
-import type { Row, ScenarioResult } from '../result.js';
+import { inWindow, type Row, type ScenarioResult } from '../result.js';
 import { missingOf, round, roundAll, rounded, summarize } from '../stats.js';
 import type { BenchSystem } from '../system.js';
 import { pollUntil, sleep, wallClockMs } from '../timing.js';
@@ -10,6 +10,8 @@ import { cancelAndSettle } from './jobs.js';
 
 /** Deltas per second of each generation, and output tokens each delta counts for: 10 × 5 = 50 tokens/s. */
 const DELTAS_PER_S = 10;
+/** Client lag (p99, ms) past which a round is invalid: its figures are throughput and cost, the latency only shown. */
+const BOUND_MS = 50;
 const TOKENS_PER_DELTA = 5;
 
 /**
@@ -28,6 +30,7 @@ export async function workerScale(sys: BenchSystem): Promise<ScenarioResult> {
   const largest = Math.max(...sizes);
   const rows: Row[] = [];
   for (const r of rounds) {
+    const start = rows.length;
     const scenario = `4 worker ${r.generations} generations`;
     const atLargest = r.generations === largest;
     const deliveredOk = r.deliveredTokensPerS >= 0.95 * r.offeredTokensPerS && r.generationsRunning >= r.generations;
@@ -44,6 +47,8 @@ export async function workerScale(sys: BenchSystem): Promise<ScenarioResult> {
       target: '≤ 1 per batch', met: r.readsPerPublishedEvent <= 1,
     });
     rows.push({ scenario, metric: 'viewer delivery p50 / p99 (ms)', genrelay: `${r.latency.p50} / ${r.latency.p99}`, baseline: null, target: null, met: null });
+    rows.push({ scenario, metric: 'machine busy (% of all cores)', genrelay: r.check.machineBusyPct, baseline: null, target: null, met: null });
+    rows.splice(start, rows.length - start, ...inWindow(rows.slice(start), r.check));
   }
   return { name: 'worker_scale', rows, details: { deltasPerS: DELTAS_PER_S, tokensPerDelta: TOKENS_PER_DELTA, windowS, rounds } };
 }
@@ -68,13 +73,14 @@ async function workerRound(sys: BenchSystem, n: number, windowS: number) {
   const sim0 = await simDeltas(sys.sim.url, tag);
   const calls0 = await commandCalls(sys.redis);
   const reads0 = await readsProcessed(sys.redis);
-  const cpu = startCpus({ worker: sys.worker.pid, redis: sys.redisProc.pid, simulator: sys.sim.proc.pid, api: sys.api.proc.pid, clients: sys.clients.procs.map((p) => p.pid) });
+  const window = await openWindow(sys.clients, { worker: sys.worker.pid, redis: sys.redisProc.pid, simulator: sys.sim.proc.pid, api: sys.api.proc.pid }, BOUND_MS);
   const t0 = wallClockMs();
   await sleep(windowS * 1000);
   const calls1 = await commandCalls(sys.redis);
   const reads1 = await readsProcessed(sys.redis);
   const t1 = wallClockMs();
-  const cpuPct = cpu.stop();
+  const measured = await window.close();
+  const cpuPct = measured.cpuPercent;
   const sim1 = await simDeltas(sys.sim.url, tag);
   const tokens1 = await recordedTokens(sys, ids);
   const running = await streaming();
@@ -98,6 +104,7 @@ async function workerRound(sys: BenchSystem, n: number, windowS: number) {
   const missing = missingOf(report.viewerLatencies.length, sampled.length * (DELTAS_PER_S * windowS - 1));
   return {
     generations: n,
+    check: measured.check,
     generationsRunning: running,
     submitMs: round(submitMs, 0),
     rampMs: round(rampMs, 0),

@@ -1,6 +1,7 @@
 import { loadConfig } from '../shared/config.js';
 import { loadDotEnv } from '../shared/dot-env.js';
 import { failStartup } from '../shared/fail-startup.js';
+import { installGcSignal } from '../shared/gc-signal.js';
 import { createLogger, routeConsoleToLogger } from '../shared/logger.js';
 import { assertRedisReachable } from '../shared/redis.js';
 import { installShutdown } from '../shared/shutdown.js';
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, 'api');
   routeConsoleToLogger(logger);
+  installGcSignal();
   if (envFile !== undefined) logger.info({ file: envFile }, 'read .env (variables set in the environment win)');
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: the API accepts requests without a key');
   const closers: (() => Promise<void>)[] = [];
