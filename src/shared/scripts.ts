@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Cluster } from 'ioredis';
+import { Cluster, Command } from 'ioredis';
 import type { RedisClient } from './redis.js';
 
 /** A Lua script run with EVALSHA, loaded again with EVAL when Redis lost it (restart, SCRIPT FLUSH). */
@@ -16,6 +16,29 @@ export interface Script {
 const luaDir = new URL('./lua/', import.meta.url);
 const prelude = readFileSync(new URL('prelude.lua', luaDir), 'utf8');
 
+/** Scripts of ours sent on each client and not answered yet. */
+const inFlight = new WeakMap<RedisClient, number>();
+
+/**
+ * EVALSHA, written to the socket at once when no other script is in flight on `redis`, else through
+ * auto-pipelining. Auto-pipelining defers every command to `setImmediate`, so that commands made by
+ * the I/O callbacks of one event-loop turn leave in one write: worth it when many jobs write at once,
+ * but an idle stream's write then waits for the turn to end (0.1-0.2 ms of a delta's hop; see
+ * bench/probes/worker-hop.ts). The first write of a quiet spell goes out now; writes that come while
+ * it is in flight are batched as before. The order of one job's writes does not depend on this: each
+ * waits for the previous one.
+ */
+async function evalsha(redis: RedisClient, sha: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  const n = inFlight.get(redis) ?? 0;
+  inFlight.set(redis, n + 1);
+  try {
+    if (n > 0 || !redis.options.enableAutoPipelining) return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    return await redis.sendCommand(new Command('evalsha', [sha, keys.length, ...keys, ...args], { replyEncoding: 'utf8' }));
+  } finally {
+    inFlight.set(redis, (inFlight.get(redis) ?? 1) - 1);
+  }
+}
+
 /** A script from `lua/<name>.lua`; job scripts get the prelude (helpers over the four job keys) first. */
 function createScript(name: string, withPrelude = true): Script {
   const body = readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
@@ -26,7 +49,7 @@ function createScript(name: string, withPrelude = true): Script {
     sha,
     async run(redis, keys, args) {
       try {
-        return await redis.evalsha(sha, keys.length, ...keys, ...args);
+        return await evalsha(redis, sha, keys, args);
       } catch (err) {
         if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
         return await redis.eval(source, keys.length, ...keys, ...args);
