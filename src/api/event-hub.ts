@@ -72,9 +72,10 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   let viewerCount = 0;
   let connectedOnce = false;
 
-  // Events are queued per job and fanned out once per turn of the event loop: when several arrive
-  // together (a busy process reads many from one socket read), each viewer gets them in one write.
-  // An idle process pays one setImmediate; a loaded one batches by itself.
+  // Events are queued per job and fanned out once the subscriber's socket read has been parsed: when
+  // several arrive together (a busy process reads many from one read), each viewer gets them in one
+  // write. A microtask, not setImmediate: an event that arrives alone goes out in the same turn
+  // instead of waiting for the poll phase to end (0.1-0.2 ms of every delta at low load).
   const flush = (entry: JobChannel) => {
     const events = entry.queue;
     entry.queue = [];
@@ -97,7 +98,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     entry.queue.push({ seq: event.seq, done: event.type === 'done', frame: Buffer.from(sseFrame(event)) });
     if (!entry.scheduled) {
       entry.scheduled = true;
-      setImmediate(flush, entry);
+      queueMicrotask(() => flush(entry));
     }
   });
 
