@@ -25,6 +25,7 @@ export async function timeToFirstToken(sys: BenchSystem): Promise<ScenarioResult
   // From the record (Redis clock, whole ms): created → started is the queue's pick-up; started →
   // first token is the attempt's start, the upstream's first token and its append.
   const pickUp: number[] = [];
+  const submitMs: number[] = [];
   const startToFirst: number[] = [];
   const failures: string[] = [];
   // The viewers live in this process here: its own loop lag is the clients' (whole-interval samples,
@@ -45,6 +46,7 @@ export async function timeToFirstToken(sys: BenchSystem): Promise<ScenarioResult
     if (i < warmup) continue;
     if (g !== undefined) {
       relay.push(g.ms);
+      submitMs.push(g.submitMs);
       const [created, started, first] = (await sys.redis.hmget(jobKeys(sys.keyPrefix, g.id).record, 'created_at', 'started_at', 'first_token_at')).map(Number);
       if (created !== undefined && started !== undefined && first !== undefined) {
         pickUp.push(started - created);
@@ -67,11 +69,12 @@ export async function timeToFirstToken(sys: BenchSystem): Promise<ScenarioResult
       { scenario: label, metric: 'p99 TTFT (ms)', genrelay: round(g.p99), baseline: round(d.p99), target: null, met: null },
       { scenario: label, metric: 'p50 Δ (ms)', genrelay: round(g.p50 - d.p50), baseline: 0, target: '< 5', met: g.p50 - d.p50 < 5, meets: (v) => v < 5 },
       { scenario: label, metric: 'p99 Δ (ms)', genrelay: round(g.p99 - d.p99), baseline: 0, target: null, met: null },
+      { scenario: label, metric: 'p50 POST /v1/jobs → 202 (ms)', genrelay: round(summarize(submitMs).p50), baseline: null, target: null, met: null },
       { scenario: label, metric: 'p50 queue pick-up: created → started (ms, Redis clock)', genrelay: summarize(pickUp).p50, baseline: null, target: null, met: null },
       { scenario: label, metric: 'p50 started → first token (ms, Redis clock)', genrelay: summarize(startToFirst).p50, baseline: round(d.p50), target: null, met: null },
     ], check),
     details: {
-      pickUpMs: rounded(summarize(pickUp)), startToFirstTokenMs: rounded(summarize(startToFirst)), window: check, cpuPercent: cpuPct,
+      submitMs: rounded(summarize(submitMs)), pickUpMs: rounded(summarize(pickUp)), startToFirstTokenMs: rounded(summarize(startToFirst)), window: check, cpuPercent: cpuPct,
       pairs, simulatorTtftMs: directive['ttft_ms'], genrelay: rounded(g), direct: rounded(d),
       deltaP50Ms: round(g.p50 - d.p50), deltaP99Ms: round(g.p99 - d.p99), failures,
     },
@@ -79,9 +82,10 @@ export async function timeToFirstToken(sys: BenchSystem): Promise<ScenarioResult
 }
 
 /** POST a job, connect a viewer, wait for its first delta: ms from before the POST, and the job. */
-async function genrelayFirstToken(sys: BenchSystem, directive: Directive): Promise<{ ms: number; id: string }> {
+async function genrelayFirstToken(sys: BenchSystem, directive: Directive): Promise<{ ms: number; submitMs: number; id: string }> {
   const t0 = wallClockMs();
   const id = await submitJob(sys.api.url, directive, 100);
+  const submitMs = wallClockMs() - t0;
   const viewer = await openViewer({ host: sys.api.host, port: sys.api.port, path: eventsPath(id), sampled: true });
   const got = await pollUntil(() => viewer.counters.firstStampAt > 0 || viewer.counters.closed !== undefined, 10_000, 1);
   const first = viewer.counters.firstStampAt;
@@ -89,7 +93,7 @@ async function genrelayFirstToken(sys: BenchSystem, directive: Directive): Promi
   await pollUntil(() => viewer.counters.closed !== undefined, 5000, 5);
   viewer.close();
   if (!got || first === 0) throw new Error(`job ${id}: no delta (status ${viewer.counters.status}, ${viewer.counters.closed})`);
-  return { ms: first - t0, id };
+  return { ms: first - t0, submitMs, id };
 }
 
 /** The SDK's first text delta: ms from before `create`. */

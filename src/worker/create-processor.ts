@@ -70,8 +70,15 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
         if (started.kind === 'ended') await retryRefused(() => store.untrackDeadline(jobId), deps.redisRetryMs);
         return;
       }
-      // In the deadline index before anything can run long: a refused ZADD is retried like the rest.
-      await retryRefused(() => store.trackDeadline(jobId, started.deadlineAt), deps.redisRetryMs);
+      // Into the deadline index while the upstream request goes out (a round trip less before the
+      // first token): it lands within a millisecond or so, long before anything can run long. A
+      // refused ZADD is retried like the rest. It has landed before the attempt is settled (which
+      // takes the job out of the index again); one that never lands leaves the job to its own timer
+      // here and, were this worker to die, to BullMQ's stall check.
+      const tracking = retryRefused(() => store.trackDeadline(jobId, started.deadlineAt), deps.redisRetryMs).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       const log = logger.child({ jobId, attempt: started.attempt });
       // From the time left on the Redis clock, not from deadline_at: this host's clock may be off.
       deadlineTimer = setTimeout(() => controller.abort(new AttemptAbort('timed_out')), started.remainingMs);
@@ -94,6 +101,8 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
         },
       );
       log.debug({ result }, 'attempt ended');
+      const untracked = await tracking;
+      if (untracked !== undefined) log.warn({ err: untracked }, 'the job could not be put in the deadline index');
       await settle(deps, job, token, started.attempt, writes, result);
     } finally {
       clearTimeout(deadlineTimer);
