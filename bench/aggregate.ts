@@ -55,6 +55,7 @@ export function summarizeRuns(runs: readonly (readonly Row[])[]): SummaryRow[] {
 
 function summarizeFigure(rows: readonly Row[], runs: number): SummaryRow {
   const first = rows[0] as Row;
+  // Runs that failed have no row: they count in `runs`, not in `validRuns`.
   const valid = rows.filter((r) => windowValid(r.window));
   const genrelay = spread(valid.map((r) => r.genrelay));
   const baseline = spread(valid.map((r) => r.baseline));
@@ -91,8 +92,11 @@ function medianRun(rows: readonly Row[]): Row | undefined {
 }
 
 function spread(values: readonly (number | string | null)[]): Spread {
-  const numbers = values.filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
-  if (numbers.length > 0 && numbers.length === values.length) {
+  const numeric = values.filter((v): v is number => typeof v === 'number');
+  if (numeric.length > 0 && numeric.length === values.length) {
+    // A run that measured nothing (NaN) has no figure: the others' median, not a silent pick.
+    const numbers = numeric.filter((v) => !Number.isNaN(v));
+    if (numbers.length === 0) return { median: Number.NaN, min: null, max: null };
     return { median: median(numbers), min: Math.min(...numbers), max: Math.max(...numbers) };
   }
   if (values.length === 0) return { median: null, min: null, max: null };

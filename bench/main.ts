@@ -78,6 +78,8 @@ async function main(): Promise<number> {
         } catch (err) {
           failed = true;
           (details[name] ??= []).push({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+          // A run that failed counts as a run with no valid figure (the summary says n-1 of n valid).
+          runs.push([]);
           console.error(`bench: ${name} failed:`, err);
           await sys.clients.close().catch(() => {});
         }

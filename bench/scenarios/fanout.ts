@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cancelJob, eventsPath, messagesBody, submitJob } from '../genrelay-http.js';
 import { startFloor, type Floor } from '../floor/floor.js';
 import { startPeer, type Peer } from '../peer/peer.js';
-import { inWindow, type Row, type ScenarioResult } from '../result.js';
+import { inWindow, worstWindow, type Row, type ScenarioResult } from '../result.js';
 import type { BenchSystem } from '../system.js';
 import { runFanoutRound, type FanoutRound, type FanoutTarget } from './fanout-round.js';
 
@@ -140,7 +140,8 @@ function fanoutRows(rounds: readonly Rounds[], largest: number): Row[] {
       scenario, metric: 'viewers connected / failed / cut early', genrelay: `${g.opened} / ${g.viewers - g.opened} / ${sumOf(g.closedEarly)}`,
       baseline: p ? `${p.opened} / ${p.viewers - p.opened} / ${sumOf(p.closedEarly)}` : baseline(undefined), target: null, met: null,
     });
-    rows.push(...inWindow(own, g.check));
+    // Rows compared with the peer are only as trustworthy as the worse of the two rounds.
+    rows.push(...inWindow(own, p === undefined ? g.check : worstWindow([g.check, p.check])));
     if (f !== undefined) {
       // The floor's round has its own window; the comparison holds only when both rounds were valid.
       const worse = g.check.clientLoopDelayP99Ms > f.check.clientLoopDelayP99Ms ? g.check : f.check;

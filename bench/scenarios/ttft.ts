@@ -47,10 +47,12 @@ export async function timeToFirstToken(sys: BenchSystem): Promise<ScenarioResult
     if (g !== undefined) {
       relay.push(g.ms);
       submitMs.push(g.submitMs);
-      const [created, started, first] = (await sys.redis.hmget(jobKeys(sys.keyPrefix, g.id).record, 'created_at', 'started_at', 'first_token_at')).map(Number);
-      if (created !== undefined && started !== undefined && first !== undefined) {
-        pickUp.push(started - created);
-        startToFirst.push(first - started);
+      const fields = await sys.redis.hmget(jobKeys(sys.keyPrefix, g.id).record, 'created_at', 'started_at', 'first_token_at', 'attempt');
+      const [created, started, first] = fields.slice(0, 3).map((f) => (f === null ? Number.NaN : Number(f)));
+      // One attempt only: started_at is the first attempt's, first_token_at the last one's.
+      if (fields[3] === '1' && [created, started, first].every((v) => v !== undefined && Number.isFinite(v))) {
+        pickUp.push((started as number) - (created as number));
+        startToFirst.push((first as number) - (started as number));
       }
     }
     direct.push(d);

@@ -60,7 +60,7 @@ interface JobChannel {
   readonly viewers: Set<SseViewer>;
   readonly watchers: Set<EndWatcher>;
   subscribed: Promise<unknown>;
-  /** Live events waiting for this turn's fan-out. */
+  /** Live events waiting for the fan-out after the subscriber's current read. */
   queue: LiveEvent[];
   scheduled: boolean;
 }

@@ -20,7 +20,7 @@ const prelude = readFileSync(new URL('prelude.lua', luaDir), 'utf8');
 const inFlight = new WeakMap<RedisClient, number>();
 
 /**
- * EVALSHA, written to the socket at once when no other script is in flight on `redis`, else through
+ * EVALSHA, written to the socket at once when `alone` (no other script in flight on `redis`), else through
  * auto-pipelining. Auto-pipelining defers every command to `setImmediate`, so that commands made by
  * the I/O callbacks of one event-loop turn leave in one write: worth it when many jobs write at once,
  * but an idle stream's write then waits for the turn to end (0.1-0.2 ms of a delta's hop; see
@@ -28,15 +28,12 @@ const inFlight = new WeakMap<RedisClient, number>();
  * it is in flight are batched as before. The order of one job's writes does not depend on this: each
  * waits for the previous one.
  */
-async function evalsha(redis: RedisClient, sha: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-  const n = inFlight.get(redis) ?? 0;
-  inFlight.set(redis, n + 1);
-  try {
-    if (n > 0 || !redis.options.enableAutoPipelining) return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    return await redis.sendCommand(new Command('evalsha', [sha, keys.length, ...keys, ...args], { replyEncoding: 'utf8' }));
-  } finally {
-    inFlight.set(redis, (inFlight.get(redis) ?? 1) - 1);
-  }
+async function evalsha(redis: RedisClient, sha: string, keys: readonly string[], args: readonly (string | number)[], alone: boolean): Promise<unknown> {
+  if (!alone || !redis.options.enableAutoPipelining) return redis.evalsha(sha, keys.length, ...keys, ...args);
+  // The options ioredis's own command methods give a command (`utils/Commander`).
+  const { keyPrefix } = redis.options;
+  const options = { replyEncoding: 'utf8' as const, ...(keyPrefix === undefined ? {} : { keyPrefix }) };
+  return redis.sendCommand(new Command('evalsha', [sha, keys.length, ...keys, ...args], options));
 }
 
 /** A script from `lua/<name>.lua`; job scripts get the prelude (helpers over the four job keys) first. */
@@ -48,11 +45,16 @@ function createScript(name: string, withPrelude = true): Script {
     name,
     sha,
     async run(redis, keys, args) {
+      // In flight from the call to the answer, the EVAL after a NOSCRIPT included.
+      const others = inFlight.get(redis) ?? 0;
+      inFlight.set(redis, others + 1);
       try {
-        return await evalsha(redis, sha, keys, args);
+        return await evalsha(redis, sha, keys, args, others === 0);
       } catch (err) {
         if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
         return await redis.eval(source, keys.length, ...keys, ...args);
+      } finally {
+        inFlight.set(redis, (inFlight.get(redis) ?? 1) - 1);
       }
     },
     async load(redis) {
