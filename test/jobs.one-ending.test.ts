@@ -24,7 +24,9 @@ describe('one ending', () => {
       Array.from({ length: trials }, async (_, i) => {
         const { json } = await submitJob(sys.url, {
           max_tokens: 50,
-          messages: [{ role: 'user', content: simPrompt({ tokens: 6, tps: 50, ttft_ms: 5, chunk: 1, text: 'abcdef' }, `race ${i}`) }],
+          // The first token waits 400 ms, so the viewer below is connected before the stream starts (a
+          // job that is done before its viewer arrives would replay at once and never race).
+          messages: [{ role: 'user', content: simPrompt({ tokens: 6, tps: 50, ttft_ms: 400, chunk: 1, text: 'abcdef' }, `race ${i}`) }],
         });
         const id = String(json['id']);
         // Cancel once the viewer has k of the 6 characters (deltas may be coalesced): from mid-stream

@@ -124,10 +124,12 @@ describe.each(backendNames)('fleet-wide upstream limits, on %s', (on) => {
     const records = await Promise.all(ids.map((id) => jobEnded(api.url, id, 30_000)));
     // When each job was taken from the queue (start.lua stamps started_at on the Redis clock right after
     // BullMQ's fetch, which is what the limiter governs): BullMQ counts in fixed windows of the duration,
-    // so any three consecutive starts span at least about a window (100 ms for the stamp's lag).
+    // so any three consecutive starts span at least about a window, less the stamp's lag behind the fetch
+    // (which under the whole suite's load reached 117 ms: 500 ms is allowed; without the limit the six
+    // would start within a few ms of each other).
     const starts = records.map((r) => Date.parse(String(r['started_at']))).sort((a, b) => a - b);
     expect(starts).toHaveLength(6);
-    for (let i = 2; i < starts.length; i += 1) expect((starts[i] ?? 0) - (starts[i - 2] ?? 0)).toBeGreaterThanOrEqual(2900);
+    for (let i = 2; i < starts.length; i += 1) expect((starts[i] ?? 0) - (starts[i - 2] ?? 0)).toBeGreaterThanOrEqual(2500);
   });
 
   it('priority: in a backlog, interactive jobs (1) overtake unmarked ones, which overtake batch jobs (2^21 - 1)', async () => {
