@@ -8,7 +8,8 @@
  * - `hop`: simulator write → the event's SPUBLISH arriving at a subscriber here (the worker hop the
  *   bench's targets speak of: within 0.5 ms of `sdk`).
  * Run: `npx tsx bench/probes/worker-hop.ts [deltas/s] [seconds] [rounds]` (default 50 10 3); profile
- * the worker with `PROBE_PROFILE=1` (`--cpu-prof` into bench/profiles/worker-hop-*).
+ * the worker with `PROBE_PROFILE=1` (`--cpu-prof` into bench/profiles/worker-hop-*); the per-stage trace
+ * inside the worker is `bench/profiles/kept/worker-hop-trace.patch` (see the README there).
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { Redis } from 'ioredis';
@@ -33,7 +34,9 @@ const apiPort = await freePort();
 const api = startNode('api', 'src/api/main.ts', { ...shared, HOST: '127.0.0.1', PORT: String(apiPort) }, { nodeFlags: scriptNodeFlags('start:api') });
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 await waitFor('the API', () => answers(`${apiUrl}/healthz`), api);
-const worker = startNode('worker-hop', 'src/worker/main.ts', shared, { nodeFlags: scriptNodeFlags('start:worker'), profile });
+// HOP_TRACE passes through for the stage trace of bench/profiles/kept/worker-hop-trace.patch.
+const trace = process.env['HOP_TRACE'];
+const worker = startNode('worker-hop', 'src/worker/main.ts', { ...shared, ...(trace === undefined ? {} : { HOP_TRACE: trace }) }, { nodeFlags: scriptNodeFlags('start:worker'), profile });
 
 const sdk = new Anthropic({ apiKey: 'probe', baseURL: simUrl, maxRetries: 0 });
 const sub = new Redis(redisUrl);
