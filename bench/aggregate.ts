@@ -1,5 +1,6 @@
 /** Repeated runs of a scenario, folded into one row per figure: the median, the range, the validity. */
 import { windowValid, type Row } from './result.js';
+import { percentile } from './stats.js';
 
 /** One figure over the runs. */
 export interface Spread {
@@ -27,11 +28,9 @@ export interface SummaryRow {
   readonly boundMs: number | null;
 }
 
-/** Lower median of numbers (Infinity sorts last, so lost samples are not hidden); NaN when empty. */
+/** Lower median of numbers, the nearest-rank p50 (Infinity sorts last, so lost samples are not hidden); NaN when empty. */
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
+  return percentile(Float64Array.from(values).sort(), 0.5);
 }
 
 const key = (r: Row) => `${r.scenario}\u0000${r.metric}`;

@@ -1,9 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { forEachStamp, wallClockMs } from '../src/simulator/stamp.js';
 import type { ClientCommand, ClientReport, OpenCommand, OpenResult, SdkCommand } from './client-protocol.js';
 import { serveIpc } from './ipc.js';
 import { openViewer, type Viewer } from './sse-client.js';
+import { loopLag } from './timing.js';
 
 /**
  * A client process of the benchmark (forked by the driver): hosts SSE viewers and direct SDK streams,
@@ -23,12 +23,7 @@ let viewerSamples = newSamples();
 let sdkSamples = newSamples();
 let sdk = { started: 0, running: 0, failed: 0, errors: [] as string[] };
 let aborts = new AbortController();
-// Node records each sample as the whole timer interval (resolution included: an idle loop shows about
-// 10 ms at resolution 10), so the lag is the percentile minus the resolution.
-const LOOP_RESOLUTION_MS = 10;
-const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-const loopLagP99Ms = (): number => Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS);
-loop.enable();
+const loop = loopLag();
 
 const record = (into: Samples) => (stamp: number, receivedAt: number) => {
   into.stamps.push(stamp);
@@ -122,7 +117,7 @@ function report(from: number, to: number): ClientReport {
     viewerLatencies: inWindow(viewerSamples, from, to),
     sdk: { ...sdk, errors: [...sdk.errors] },
     sdkLatencies: inWindow(sdkSamples, from, to),
-    loopDelayP99Ms: loopLagP99Ms(),
+    loopDelayP99Ms: loop.p99Ms(),
   };
 }
 
@@ -151,7 +146,7 @@ serveIpc(async (body) => {
     case 'close':
       return close();
     case 'mark': {
-      const p99Ms = loopLagP99Ms();
+      const p99Ms = loop.p99Ms();
       loop.reset();
       return { p99Ms };
     }

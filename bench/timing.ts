@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { wallClockMs } from '../src/simulator/stamp.js';
 
@@ -15,6 +16,28 @@ export async function pollUntil(check: () => Promise<boolean> | boolean, timeout
     if (wallClockMs() > deadline) return false;
     await sleep(everyMs);
   }
+}
+
+/** How late this process's event loop runs: p99 lag since the last reset, in ms. */
+export interface LoopLag {
+  p99Ms(): number;
+  reset(): void;
+  disable(): void;
+}
+
+/**
+ * Measures this process's event-loop lag. Node records each sample as the whole timer interval
+ * (resolution included: an idle loop shows about 10 ms at resolution 10), so the lag is the
+ * percentile less the resolution.
+ */
+export function loopLag(resolutionMs = 10): LoopLag {
+  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
+  histogram.enable();
+  return {
+    p99Ms: () => Math.max(0, histogram.percentile(99) / 1e6 - resolutionMs),
+    reset: () => histogram.reset(),
+    disable: () => histogram.disable(),
+  };
 }
 
 export { sleep, wallClockMs };

@@ -2,6 +2,7 @@
 import type { ClientPool } from './client-pool.js';
 import { startCpus } from './proc-stats.js';
 import type { WindowCheck } from './result.js';
+import { round } from './stats.js';
 import { wallClockMs } from './timing.js';
 
 /** What a window measured. */
@@ -36,7 +37,7 @@ export async function openWindow(
         cpuPercent,
         cpuUs,
         seconds,
-        check: { machineBusyPct: Math.round((cpuPercent['machine'] ?? Number.NaN) * 10) / 10, clientLoopDelayP99Ms: Math.round(lag * 100) / 100, boundMs },
+        check: { machineBusyPct: round(cpuPercent['machine'] ?? Number.NaN, 1), clientLoopDelayP99Ms: round(lag), boundMs },
       };
     },
   };

@@ -1,13 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { eventsPath, messagesBody, submitJob, type Directive } from '../genrelay-http.js';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { jobKeys } from '../../src/shared/keys.js';
 import { startCpus } from '../proc-stats.js';
 import { inWindow, type ScenarioResult } from '../result.js';
 import { openViewer } from '../sse-client.js';
 import { round, rounded, summarize } from '../stats.js';
 import type { BenchSystem } from '../system.js';
-import { pollUntil, wallClockMs } from '../timing.js';
+import { loopLag, pollUntil, wallClockMs, type LoopLag } from '../timing.js';
 
 /**
  * Scenario 2: time to first token. genrelay: `POST /v1/jobs`, then a viewer connects; until the first
@@ -28,14 +27,13 @@ export async function timeToFirstToken(sys: BenchSystem): Promise<ScenarioResult
   const submitMs: number[] = [];
   const startToFirst: number[] = [];
   const failures: string[] = [];
-  // The viewers live in this process here: its own loop lag is the clients' (whole-interval samples,
-  // so the resolution is taken off, as in client-process.ts).
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  // The viewers live in this process here: its own loop lag is the clients'.
+  let loop: LoopLag | undefined;
   let cpu: ReturnType<typeof startCpus> | undefined;
 
   for (let i = 0; i < warmup + pairs; i++) {
     if (i === warmup) {
-      loop.enable();
+      loop = loopLag();
       cpu = startCpus({ api: sys.api.proc.pid, worker: sys.worker.pid });
     }
     const g = await genrelayFirstToken(sys, directive).catch((err: unknown) => {
@@ -48,18 +46,18 @@ export async function timeToFirstToken(sys: BenchSystem): Promise<ScenarioResult
       relay.push(g.ms);
       submitMs.push(g.submitMs);
       const fields = await sys.redis.hmget(jobKeys(sys.keyPrefix, g.id).record, 'created_at', 'started_at', 'first_token_at', 'attempt');
-      const [created, started, first] = fields.slice(0, 3).map((f) => (f === null ? Number.NaN : Number(f)));
+      const [created = Number.NaN, started = Number.NaN, first = Number.NaN] = fields.slice(0, 3).map((f) => (f === null ? Number.NaN : Number(f)));
       // One attempt only: started_at is the first attempt's, first_token_at the last one's.
-      if (fields[3] === '1' && [created, started, first].every((v) => v !== undefined && Number.isFinite(v))) {
-        pickUp.push((started as number) - (created as number));
-        startToFirst.push((first as number) - (started as number));
+      if (fields[3] === '1' && [created, started, first].every(Number.isFinite)) {
+        pickUp.push(started - created);
+        startToFirst.push(first - started);
       }
     }
     direct.push(d);
   }
   const cpuPct = cpu?.stop() ?? {};
-  loop.disable();
-  const check = { machineBusyPct: round(cpuPct['machine'] ?? Number.NaN, 1), clientLoopDelayP99Ms: round(Math.max(0, loop.percentile(99) / 1e6 - 10)), boundMs: 5 };
+  const check = { machineBusyPct: round(cpuPct['machine'] ?? Number.NaN, 1), clientLoopDelayP99Ms: round(loop?.p99Ms() ?? Number.NaN), boundMs: 5 };
+  loop?.disable();
 
   const g = summarize(relay, pairs - relay.length);
   const d = summarize(direct);

@@ -30,25 +30,25 @@ export async function workerScale(sys: BenchSystem): Promise<ScenarioResult> {
   const largest = Math.max(...sizes);
   const rows: Row[] = [];
   for (const r of rounds) {
-    const start = rows.length;
+    const own: Row[] = [];
     const scenario = `4 worker ${r.generations} generations`;
     const atLargest = r.generations === largest;
     const deliveredOk = r.deliveredTokensPerS >= 0.95 * r.offeredTokensPerS && r.generationsRunning >= r.generations;
-    rows.push({
+    own.push({
       scenario, metric: 'delivered tokens/s (upstream wrote)', genrelay: r.deliveredTokensPerS, baseline: r.offeredTokensPerS,
       target: atLargest ? '≥ 95% of upstream, all running' : null, met: atLargest ? deliveredOk : null,
     });
-    rows.push({ scenario, metric: 'worker CPU (% of a core)', genrelay: r.cpuPercent['worker'] ?? Number.NaN, baseline: null, target: null, met: null });
-    rows.push({ scenario, metric: 'upstream deltas per published event', genrelay: r.upstreamDeltasPerPublishedEvent, baseline: null, target: null, met: null });
-    rows.push({ scenario, metric: 'Redis commands per delivered token', genrelay: r.redisCommandsPerToken, baseline: null, target: null, met: null });
-    rows.push({ scenario, metric: 'EVALSHA calls per published event', genrelay: r.evalshaPerPublishedEvent, baseline: null, target: null, met: null });
-    rows.push({
+    own.push({ scenario, metric: 'worker CPU (% of a core)', genrelay: r.cpuPercent['worker'] ?? Number.NaN, baseline: null, target: null, met: null });
+    own.push({ scenario, metric: 'upstream deltas per published event', genrelay: r.upstreamDeltasPerPublishedEvent, baseline: null, target: null, met: null });
+    own.push({ scenario, metric: 'Redis commands per delivered token', genrelay: r.redisCommandsPerToken, baseline: null, target: null, met: null });
+    own.push({ scenario, metric: 'EVALSHA calls per published event', genrelay: r.evalshaPerPublishedEvent, baseline: null, target: null, met: null });
+    own.push({
       scenario, metric: 'Redis round trips (socket reads, all clients) per published event', genrelay: r.readsPerPublishedEvent, baseline: null,
       target: '≤ 1 per batch', met: r.readsPerPublishedEvent <= 1,
     });
-    rows.push({ scenario, metric: 'viewer delivery p50 / p99 (ms)', genrelay: `${r.latency.p50} / ${r.latency.p99}`, baseline: null, target: null, met: null });
-    rows.push({ scenario, metric: 'machine busy (% of all cores)', genrelay: r.check.machineBusyPct, baseline: null, target: null, met: null });
-    rows.splice(start, rows.length - start, ...inWindow(rows.slice(start), r.check));
+    own.push({ scenario, metric: 'viewer delivery p50 / p99 (ms)', genrelay: `${r.latency.p50} / ${r.latency.p99}`, baseline: null, target: null, met: null });
+    own.push({ scenario, metric: 'machine busy (% of all cores)', genrelay: r.check.machineBusyPct, baseline: null, target: null, met: null });
+    rows.push(...inWindow(own, r.check));
   }
   return { name: 'worker_scale', rows, details: { deltasPerS: DELTAS_PER_S, tokensPerDelta: TOKENS_PER_DELTA, windowS, rounds } };
 }

@@ -77,7 +77,7 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
     deps.metrics.viewerConnections.inc();
     await deps.hub.attach(id, res, cursor);
     // The stream is this response's last word: no handler after it. Express keeps its router chain
-    // (each router's \`next\` closure and their scopes) reachable from \`req.next\` for as long as the
+    // (each router's `next` closure and their scopes) reachable from `req.next` for as long as the
     // request lives, which for a viewer is the whole stream: let it go.
     (req as { next?: unknown }).next = undefined;
   });
