@@ -2,6 +2,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { RedisClusterAuth } from './config.js';
 import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
+import { logRepeatedErrors } from './repeated-errors.js';
 
 /** A connection to one Redis or to a Redis Cluster: every module takes either. */
 export type RedisClient = Redis | Cluster;
@@ -81,17 +82,10 @@ export function createRedis(target: RedisTarget, role: RedisRole, logger: Logger
 
 /**
  * An `error` listener for a Redis connection (ioredis's, or BullMQ's over one): ioredis emits an
- * error per failed reconnect, and one JSON log line every 5 s is enough to see an outage.
+ * error per failed reconnect; each distinct message is logged once per 5 s, with how often it repeated.
  */
 export function logConnectionErrors(logger: Logger, msg: string, fields: Record<string, unknown> = {}): (err: Error) => void {
-  let lastLogged = 0;
-  return (err) => {
-    const now = Date.now();
-    if (now - lastLogged > 5000) {
-      lastLogged = now;
-      logger.warn({ err: err.message, ...fields }, msg);
-    }
-  };
+  return logRepeatedErrors(logger, msg, { level: 'warn', windowMs: 5000, fields, stack: false });
 }
 
 /**
