@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../shared/config.js';
@@ -10,11 +10,13 @@ import { globalKeys, queueName } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import { backoffType, type QueueJobData } from '../shared/queue.js';
 import { createRedis } from '../shared/redis.js';
+import { logRepeatedErrors } from '../shared/repeated-errors.js';
 import { createActiveAttempts } from './active-attempts.js';
 import { createProcessor } from './create-processor.js';
 import { applyFleetLimits, fleetPause } from './fleet-limits.js';
 import { startReaper } from './reaper.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { QueueWorker } from './queue-worker.js';
 import { backoffDelayMs } from './retry-policy.js';
 import { retryRefused } from './store-retry.js';
 import { createWebhookWorker } from './webhooks/create-webhook-worker.js';
@@ -83,7 +85,8 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     isClosing: () => closing !== undefined,
     fleetBackoff: fleetPause(fleet, queueConnection),
   });
-  const worker = new Worker<QueueJobData>(queueName, processor, {
+  const worker = new QueueWorker<QueueJobData>(queueName, processor, {
+    logger,
     connection: queueConnection,
     prefix: keys.queuePrefix,
     concurrency: config.workerConcurrency,
@@ -102,7 +105,12 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     },
   });
   const reaper = startReaper({ store, active, logger, intervalMs: config.reaperIntervalMs });
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  // A run fenced out by a newer attempt of its job ends with BullMQ's "Lock mismatch" / "Missing lock":
+  // expected after a fault, so a warning. Anything else is an error. Both are throttled: under an OOM
+  // refusal the same error comes from every fetch and every finishing run.
+  const lockErrors = logRepeatedErrors(logger, 'worker error: a fenced run could not finish its queue job', { level: 'warn', stack: false });
+  const otherErrors = logRepeatedErrors(logger, 'worker error');
+  worker.on('error', (err) => (/^(Lock mismatch|Missing lock) for job/.test(err.message) ? lockErrors(err) : otherErrors(err)));
   worker.on('failed', (job, err) => {
     logger.debug({ jobId: job?.id, err: err.message }, 'queue job failed');
     // finishedOn is set only when BullMQ gives up (no retry follows). Our own endings got there first

@@ -1,4 +1,4 @@
-import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError } from 'bullmq';
 import type { RedisClient } from '../../shared/redis.js';
 import type { Config } from '../../shared/config.js';
 import { isTerminal } from '../../shared/events.js';
@@ -6,9 +6,11 @@ import type { JobStore, WebhookDelivery } from '../../shared/job-store.js';
 import { toRecordView } from '../../shared/job-record.js';
 import { globalKeys } from '../../shared/keys.js';
 import type { Logger } from '../../shared/logger.js';
+import { logRepeatedErrors } from '../../shared/repeated-errors.js';
 import { webhookBackoffType, webhookQueueName, type WebhookJobData } from '../../shared/queue.js';
 import type { WebhookPayload } from '../../shared/wire.js';
 import type { WorkerMetrics } from '../metrics.js';
+import { QueueWorker } from '../queue-worker.js';
 import { postWebhook } from './post.js';
 import { signWebhook } from './sign.js';
 
@@ -51,7 +53,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   const record = (jobId: string, delivery: WebhookDelivery) =>
     store.recordWebhook(jobId, delivery).catch((err: unknown) => logger.warn({ err, jobId }, 'could not record the webhook state'));
 
-  const worker = new Worker<WebhookJobData>(
+  const worker = new QueueWorker<WebhookJobData>(
     webhookQueueName,
     async (job, token) => {
       const { jobId } = job.data;
@@ -110,11 +112,12 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
       throw new Error(reason);
     },
     {
+      logger,
       connection: deps.connection,
       prefix,
       concurrency: 16,
       // As the generation queue's: a dead worker's delivery is taken up by another within about twice
-      // this (BullMQ renews the lock while a slow receiver keeps a live worker waiting).
+      // this (the lock is renewed while a slow receiver keeps a live worker waiting).
       lockDuration: config.lockDurationMs,
       stalledInterval: config.lockDurationMs,
       settings: {
@@ -126,7 +129,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
       },
     },
   );
-  worker.on('error', (err) => logger.warn({ err: err.message }, 'webhook worker error'));
+  worker.on('error', logRepeatedErrors(logger, 'webhook worker error', { level: 'warn', stack: false }));
 
   let closing: Promise<void> | undefined;
   return {
