@@ -8,6 +8,7 @@ import { summarizeRuns, type SummaryRow } from './aggregate.js';
 import { formatSummary, formatTable, machineInfo, writeResults, type BenchResults } from './report.js';
 import type { Row, ScenarioResult } from './result.js';
 import { coalescing } from './scenarios/coalesce.js';
+import { conversationTurn } from './scenarios/conversation.js';
 import { fanout } from './scenarios/fanout.js';
 import { relayOverhead } from './scenarios/relay-overhead.js';
 import { scaling } from './scenarios/scaling.js';
@@ -27,6 +28,7 @@ const scenarios: Record<ScenarioName, (sys: BenchSystem) => Promise<ScenarioResu
   workers: workerScale,
   coalesce: coalescing,
   scaling,
+  conversation: conversationTurn,
 };
 
 const notes = [

@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench -- …`. */
 
 /** The scenarios, in the order they run. `fanout` includes the resumable-stream peer (scenario 5). */
-export const scenarioNames = ['overhead', 'ttft', 'fanout', 'workers', 'coalesce', 'scaling'] as const;
+export const scenarioNames = ['overhead', 'ttft', 'fanout', 'workers', 'coalesce', 'scaling', 'conversation'] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof scenarioNames)[number];
 /** Processes that `--profile` can run under `--cpu-prof`. */

@@ -88,8 +88,8 @@ describe('API keys and viewer tokens', () => {
     const longer = jobA.token.replace(/^(v1\.[^.]+\.)([^.]+)/, (_, a: string, exp: string) => `${a}${(parseInt(exp, 36) * 2).toString(36)}`);
     const secret = String(await sys.redis.get(globalKeys(sys.config.keyPrefix).tokenSecret));
     expect(secret.length).toBeGreaterThan(20);
-    const expired = signViewerToken(secret, { jobId: jobA.id, expiresAt: Date.now() - 1000 });
-    const valid = signViewerToken(secret, { jobId: jobA.id, expiresAt: Date.now() + 60_000 });
+    const expired = signViewerToken(secret, { subject: jobA.id, expiresAt: Date.now() - 1000 });
+    const valid = signViewerToken(secret, { subject: jobA.id, expiresAt: Date.now() + 60_000 });
     const status = async (token: string) => (await call('GET', `/v1/jobs/${jobA.id}?token=${encodeURIComponent(token)}`)).status;
     expect(await status(valid)).toBe(200);
     expect(await status(flipped)).toBe(401);

@@ -163,7 +163,7 @@ describe('the viewer page in a browser', () => {
     const system = await start({ name: 'browser-broken-links' });
     const { id, viewerUrl } = await submit(system, simPrompt({ text: 'fine', tag: 'broken-links' }));
     const secret = String(await system.redis.get(globalKeys(system.config.keyPrefix).tokenSecret));
-    const expired = signViewerToken(secret, { jobId: id, expiresAt: Date.now() - 1000 });
+    const expired = signViewerToken(secret, { subject: id, expiresAt: Date.now() - 1000 });
     const altered = viewerUrl.replace(/token=([^&]+)/, (_, t: string) => `token=${t.slice(0, -2)}xx`);
     const cases = [
       [altered, 'link expired', 'This link has expired or is not valid'],

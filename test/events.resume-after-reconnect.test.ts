@@ -69,7 +69,7 @@ describe.each(backendNames)('resuming an event stream, on %s', (on) => {
           return new Response(body, { status: res.status, headers: res.headers });
         },
       });
-      for (const type of ['status', 'delta', 'reset', 'done']) {
+      for (const type of ['status', 'block_start', 'delta', 'block_stop', 'reset', 'done']) {
         es.addEventListener(type, (e) => {
           seen.push({ id: e.lastEventId, event: type, data: e.data as string });
           if (type === 'done') {

@@ -27,7 +27,7 @@ describe('the self-clocking event writer', () => {
       throw new Error('refused');
     });
     const pieces = Array.from({ length: 100 }, (_, i) => `p${i} `);
-    for (const p of pieces) writer.text(p);
+    for (const p of pieces) writer.text(0, p);
     writer.fields({ output_tokens: 100 });
     expect(await writer.flush()).toBe('ok');
     const deltas = (await store.readEvents(job.id, 0, 1000)).filter((e) => e.type === 'delta');
@@ -41,10 +41,10 @@ describe('the self-clocking event writer', () => {
   it('with a coalescing window, holds an idle stream\'s first piece so the next ones join it', async () => {
     const job = await startJob(store);
     const writer = writerFor(store, job, () => {}, 30);
-    writer.text('a');
+    writer.text(0, 'a');
     await new Promise((r) => setTimeout(r, 5));
-    writer.text('b');
-    writer.text('c');
+    writer.text(0, 'b');
+    writer.text(0, 'c');
     expect(await writer.flush()).toBe('ok');
     const deltas = (await store.readEvents(job.id, 0, 100)).filter((e) => e.type === 'delta');
     expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text)).toEqual(['abc']);
@@ -53,10 +53,10 @@ describe('the self-clocking event writer', () => {
   it('keeps thinking and text apart and in order', async () => {
     const job = await startJob(store);
     const writer = writerFor(store, job);
-    writer.thinking('hmm');
-    writer.thinking(' let me see');
-    writer.text('Answer');
-    writer.text(' here');
+    writer.thinking(0, 'hmm');
+    writer.thinking(0, ' let me see');
+    writer.text(1, 'Answer');
+    writer.text(1, ' here');
     await writer.flush();
     const events = (await store.readEvents(job.id, 2, 100)).map((e) => [e.type, (JSON.parse(e.data) as { text: string }).text]);
     expect(events).toEqual([
@@ -71,15 +71,15 @@ describe('the self-clocking event writer', () => {
     const job = await startJob(store);
     const refusals: string[] = [];
     const writer = writerFor(store, job, (o) => refusals.push(o));
-    writer.text('old ');
+    writer.text(0, 'old ');
     await writer.flush();
     // Another worker presumed this one dead and started attempt 2.
     const second = await startAttempt(store, job.id, 'w2');
     expect(second).toMatchObject({ attempt: job.attempt + 1, fence: job.fence + 1 });
     const before = (await store.readEvents(job.id, 0, 100)).length;
-    writer.text('stale');
+    writer.text(0, 'stale');
     expect(await writer.flush()).toBe('fenced');
-    writer.text('more stale');
+    writer.text(0, 'more stale');
     expect(await writer.flush()).toBe('fenced');
     expect(refusals).toEqual(['fenced']);
     expect(await store.readEvents(job.id, 0, 100)).toHaveLength(before);
@@ -113,12 +113,12 @@ describe('the event writer when Redis refuses its writes', () => {
   it('a refused batch is written once Redis takes writes again: no hole in the text, no event twice', async () => {
     const job = await startJob(store);
     const writer = writerFor(store, job);
-    writer.text('before ');
+    writer.text(0, 'before ');
     expect(await writer.flush()).toBe('ok');
     await refuseWrites();
     // The first of these is taken as a batch at once and refused; the rest queue up behind it.
     const pieces = Array.from({ length: 20 }, (_, i) => `w${i} `);
-    for (const p of pieces) writer.text(p);
+    for (const p of pieces) writer.text(0, p);
     await new Promise((r) => setTimeout(r, 400));
     expect((await store.read(job.id))?.text).toBe('before ');
     await takeWrites();
@@ -136,7 +136,7 @@ describe('the event writer when Redis refuses its writes', () => {
     await refuseWrites();
     // Held for a second (longer than the budget), then refused, then taken 300 ms later.
     await admin.client('PAUSE', '1000', 'WRITE');
-    writer.text('held then refused');
+    writer.text(0, 'held then refused');
     await new Promise((r) => setTimeout(r, 1300));
     await takeWrites();
     expect(await writer.flush()).toBe('ok');
@@ -156,10 +156,10 @@ describe('the event writer when Redis refuses its writes', () => {
     });
     await refuseWrites();
     try {
-      writer.text('held ');
+      writer.text(0, 'held ');
       expect(await writer.flush()).toBe('unavailable');
       // Pieces that come while stopped are dropped: the attempt is stopping.
-      writer.text('dropped');
+      writer.text(0, 'dropped');
       expect(await writer.flush()).toBe('unavailable');
     } finally {
       await takeWrites();

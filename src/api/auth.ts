@@ -1,11 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../shared/errors.js';
+import { isConversationId } from '../shared/ids.js';
+import { conversationIdOf, jobTag } from '../shared/keys.js';
 import { verifyViewerToken } from '../shared/viewer-token.js';
+
+/** The conversation a job id belongs to, from its tag alone (no Redis read): its first job's. */
+const conversationOfJob = (jobId: string): string => conversationIdOf(jobTag(jobId));
 import type { TokenSecret } from './token-secret.js';
 
-/** Who a request was let in as. */
-export type Access = { readonly kind: 'open' } | { readonly kind: 'key' } | { readonly kind: 'viewer'; readonly jobId: string };
+/** Who a request was let in as: with a viewer token, what it was for (a job or a conversation id). */
+export type Access = { readonly kind: 'open' } | { readonly kind: 'key' } | { readonly kind: 'viewer'; readonly subject: string };
 
 /** Dependencies of {@link createAuth}. */
 export interface AuthDeps {
@@ -20,7 +25,10 @@ export interface AuthDeps {
 export interface Auth {
   /** Every `/v1` call that is not a read of one job: a valid `Authorization: Bearer <key>`. */
   readonly requireKey: RequestHandler;
-  /** Reads of job `:id` (record and events): a key, or a viewer token for that job in `?token=`. */
+  /**
+   * Reads of job or conversation `:id` (record and events): a key, or a viewer token in `?token=` for
+   * it, or, for a job, for its conversation.
+   */
   readonly requireReader: RequestHandler;
   /** The access a request was granted (after a gate ran). */
   access(req: Request): Access;
@@ -76,15 +84,16 @@ export function createAuth(deps: AuthDeps): Auth {
         return;
       }
       // A token that is present must be good, even with auth off: a broken share link says so.
-      const jobId = req.params['id'];
-      if (typeof token !== 'string' || typeof jobId !== 'string') refuse(res);
-      const verify = () => verifyViewerToken(deps.tokenSecret.current(), String(token), String(jobId), now());
+      const id = req.params['id'];
+      if (typeof token !== 'string' || typeof id !== 'string') refuse(res);
+      const grants = (subject: string) => subject === id || (isConversationId(subject) && conversationOfJob(String(id)) === subject);
+      const verify = () => verifyViewerToken(deps.tokenSecret.current(), String(token), grants, now());
       let verdict = verify();
       // Signed by a node that knows a newer shared secret than this one (Redis lost it and another
       // node made a new one): read it again before refusing.
       if (!verdict.ok && verdict.reason === 'bad_signature' && (await deps.tokenSecret.refresh())) verdict = verify();
       if (!verdict.ok) refuse(res);
-      grant(req, { kind: 'viewer', jobId: String(jobId) });
+      grant(req, { kind: 'viewer', subject: verdict.ok ? verdict.claims.subject : '' });
       next();
     },
     access(req) {

@@ -85,7 +85,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
   const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret });
   const mintViewerToken = (jobId: string) => {
     const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
-    return { token: signViewerToken(tokenSecret.current(), { jobId, expiresAt }), expiresAt };
+    return { token: signViewerToken(tokenSecret.current(), { subject: jobId, expiresAt }), expiresAt };
   };
   const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config });
 

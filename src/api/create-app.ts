@@ -11,6 +11,7 @@ import type { ApiMetrics } from './metrics.js';
 import { createCors } from './cors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { problemHandler } from './problem.js';
+import { conversationRoutes } from './routes/conversations.js';
 import { eventsRoute } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { pageRoutes } from './routes/pages.js';
@@ -28,7 +29,8 @@ export interface AppDeps {
   readonly extraMetrics: () => readonly Registry[];
   readonly logger: Logger;
   readonly auth: Auth;
-  readonly mintViewerToken: (jobId: string) => { token: string; expiresAt: number };
+  /** A fresh viewer token for a job or a conversation. */
+  readonly mintViewerToken: (subject: string) => { token: string; expiresAt: number };
   readonly corsOrigins: readonly string[];
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
@@ -60,13 +62,14 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const cors = createCors(deps.corsOrigins);
-  const readPaths = ['/v1/jobs/:id', '/v1/jobs/:id/events'];
+  const readPaths = ['/v1/jobs/:id', '/v1/jobs/:id/events', '/v1/conversations/:id', '/v1/conversations/:id/events'];
   app.options(readPaths, cors.preflight);
   app.get(readPaths, cors.headers);
 
   app.use(pageRoutes());
   app.use(jobRoutes(deps));
   app.use(eventsRoute(deps));
+  app.use(conversationRoutes(deps));
   app.use(methodNotAllowed(app));
   app.use((req) => {
     throw new AppError('not_found', `No route for ${req.method} ${req.path}.`);

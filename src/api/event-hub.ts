@@ -4,7 +4,7 @@ import type { RedisClient } from '../shared/redis.js';
 import { decodeWire, sseFrame } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
-import { SseViewer, type LiveEvent } from './sse-viewer.js';
+import { SseViewer, type LiveEvent, type SseViewerOptions } from './sse-viewer.js';
 
 /** Fans each job's live events out to this process's viewers over one shared Redis subscriber. */
 export interface EventHub {
@@ -13,7 +13,14 @@ export interface EventHub {
    * process), then replays the log from the cursor, then follows live. A response whose client has
    * already gone is not added.
    */
-  attach(jobId: string, res: ServerResponse, cursor: number): Promise<SseViewer>;
+  attach(jobId: string, res: ServerResponse, cursor: number, options?: Pick<SseViewerOptions, 'encode' | 'onDone'>): Promise<SseViewer>;
+  /**
+   * Follows a conversation's channel (see `ConversationKeys.channel`) on the same subscriber:
+   * `onTurn` when a turn is announced, and after the subscriber reconnected (one may have been
+   * missed); `onTick` on every keep-alive tick. `subscribed` resolves once nothing published from then
+   * on can be missed.
+   */
+  watchConversation(channel: string, watcher: ConversationWatcher): { readonly subscribed: Promise<unknown>; stop(): void };
   /** Ends the viewers of jobs whose record is gone (Redis lost it); resolves with how many jobs. */
   endLostJobs(): Promise<number>;
   /**
@@ -49,6 +56,14 @@ export interface EventHubDeps {
   readonly onViewers?: (jobId: string, count: number) => void;
 }
 
+/** Told about a conversation's new turns (see {@link EventHub.watchConversation}). */
+export interface ConversationWatcher {
+  onTurn(): void;
+  onTick(): void;
+  /** The hub is closing (the API shuts down): end the stream so the client resumes elsewhere. */
+  onClose(): void;
+}
+
 /** Told about the end of one job (see {@link EventHub.watchEnd}). */
 export interface EndWatcher {
   onDone(): void;
@@ -69,6 +84,7 @@ interface JobChannel {
 export function createEventHub(deps: EventHubDeps): EventHub {
   const { subscriber, store, logger } = deps;
   const byChannel = new Map<string, JobChannel>();
+  const conversations = new Map<string, { readonly watchers: Set<ConversationWatcher>; readonly subscribed: Promise<unknown> }>();
   let viewerCount = 0;
   let connectedOnce = false;
 
@@ -91,11 +107,14 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   };
   subscriber.on('smessage', (channel: string, payload: string) => {
     const entry = byChannel.get(channel);
-    if (entry === undefined) return;
+    if (entry === undefined) {
+      for (const watcher of [...(conversations.get(channel)?.watchers ?? [])]) watcher.onTurn();
+      return;
+    }
     const event = decodeWire(payload);
     if (event === undefined) return;
     // Framed once, the same bytes for every local viewer of the job.
-    entry.queue.push({ seq: event.seq, done: event.type === 'done', frame: Buffer.from(sseFrame(event)) });
+    entry.queue.push({ ...event, done: event.type === 'done', frame: Buffer.from(sseFrame(event)) });
     if (!entry.scheduled) {
       entry.scheduled = true;
       queueMicrotask(() => flush(entry));
@@ -116,9 +135,10 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       return;
     }
     const entries = [...byChannel.entries()];
-    if (entries.length === 0) return;
-    logger.info({ channels: entries.length }, 'subscriber reconnected: viewers catch up from the log');
-    void resubscribe(entries.map(([channel]) => channel))
+    const watched = [...conversations.entries()];
+    if (entries.length === 0 && watched.length === 0) return;
+    logger.info({ channels: entries.length + watched.length }, 'subscriber reconnected: viewers catch up from the log');
+    void resubscribe([...entries.map(([channel]) => channel), ...watched.map(([channel]) => channel)])
       // A Redis that restarted without its data has lost jobs: their viewers end (a reconnect gets 404).
       .then(() => endLostJobs())
       .then(() => {
@@ -126,6 +146,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
           for (const viewer of entry.viewers) void viewer.catchUp();
           for (const watcher of [...entry.watchers]) watcher.onResubscribed();
         }
+        for (const [, conversation] of watched) for (const watcher of [...conversation.watchers]) watcher.onTurn();
       })
       .catch((err: unknown) => logger.warn({ err }, 're-subscribe failed'));
   });
@@ -194,14 +215,16 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   // replaced behind a proxy): one pipelined EXISTS per followed job per tick.
   const keepalive = setInterval(() => {
     for (const entry of byChannel.values()) for (const viewer of entry.viewers) viewer.keepalive();
+    for (const conversation of conversations.values()) for (const watcher of [...conversation.watchers]) watcher.onTick();
     endLostJobs().catch((err: unknown) => logger.debug({ err }, 'lost-job check failed'));
   }, deps.keepaliveMs);
   keepalive.unref();
 
   let closing: Promise<void> | undefined;
   return {
-    async attach(jobId, res, cursor) {
+    async attach(jobId, res, cursor, options = {}) {
       const viewer = new SseViewer({
+        ...options,
         jobId,
         res,
         cursor,
@@ -225,6 +248,23 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       return viewer;
     },
     endLostJobs,
+    watchConversation(channel, watcher) {
+      let entry = conversations.get(channel);
+      if (entry === undefined) {
+        entry = { watchers: new Set(), subscribed: subscriber.ssubscribe(channel) };
+        conversations.set(channel, entry);
+      }
+      const current = entry;
+      current.watchers.add(watcher);
+      return {
+        subscribed: current.subscribed,
+        stop() {
+          if (!current.watchers.delete(watcher) || current.watchers.size > 0 || conversations.get(channel) !== current) return;
+          conversations.delete(channel);
+          subscriber.sunsubscribe(channel).catch(() => {});
+        },
+      };
+    },
     watchEnd(jobId, watcher) {
       const [channel, entry] = channelOf(jobId);
       entry.watchers.add(watcher);
@@ -250,6 +290,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       closing ??= (async () => {
         clearInterval(keepalive);
         for (const entry of [...byChannel.values()]) for (const viewer of [...entry.viewers]) viewer.end();
+        for (const conversation of [...conversations.values()]) for (const watcher of [...conversation.watchers]) watcher.onClose();
         await subscriber.quit().catch(() => {});
       })();
       return closing;

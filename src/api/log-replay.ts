@@ -30,6 +30,7 @@ export async function replayLog(
   readLog: LogReader,
   from: number,
   stallMs: number,
+  encode: (event: SequencedEvent) => Buffer = (event) => Buffer.from(sseFrame(event)),
 ): Promise<ReplayResult> {
   let lastSent = from;
   for (;;) {
@@ -47,7 +48,7 @@ export async function replayLog(
     };
     for (const event of page) {
       if (event.seq !== lastSent + 1) continue;
-      const frame = Buffer.from(sseFrame(event));
+      const frame = encode(event);
       chunk.push(frame);
       size += frame.length;
       lastSent = event.seq;

@@ -1,15 +1,19 @@
 import type { ServerResponse } from 'node:http';
+import { sseFrame, type SequencedEvent } from '../shared/events.js';
 import { replayLog, type LogReader } from './log-replay.js';
 import { ViewerSocket } from './viewer-socket.js';
 
 export type { LogReader } from './log-replay.js';
 
 /** A live event as the hub delivers it: parsed once, framed once, the same bytes for every viewer. */
-export interface LiveEvent {
-  readonly seq: number;
+export interface LiveEvent extends SequencedEvent {
   readonly done: boolean;
+  /** The job stream's SSE frame of the event. */
   readonly frame: Buffer;
 }
+
+/** Frames an event for a viewer whose stream is not the job's own (a conversation's: other ids). */
+export type EventEncoder = (event: SequencedEvent) => Buffer;
 
 /** What one viewer needs. */
 export interface SseViewerOptions {
@@ -27,6 +31,13 @@ export interface SseViewerOptions {
   readonly onClose: (viewer: SseViewer) => void;
   /** Called when the viewer is cut off for not reading. */
   readonly onOverflow?: (viewer: SseViewer) => void;
+  /** Frames events for this viewer; default: the job stream's frames. */
+  readonly encode?: EventEncoder;
+  /**
+   * After `done` was written: the viewer lets go of the job but not of the response, which goes on
+   * (a conversation's stream, to its next turn). Default: the response ends.
+   */
+  readonly onDone?: () => void;
 }
 
 /**
@@ -45,6 +56,7 @@ export class SseViewer {
   private replaying = false;
   private again = false;
   private closed = false;
+  private stopWatching: () => void = () => {};
 
   readonly jobId: string;
   private readonly socket: ViewerSocket;
@@ -58,7 +70,7 @@ export class SseViewer {
     // The client may have hung up while the route waited on Redis: `close` has fired already, so the
     // viewer is born closed (the hub does not keep it) instead of waiting for an event that never comes.
     if (this.socket.isGone) this.closed = true;
-    else this.socket.onClose(() => this.close());
+    else this.stopWatching = this.socket.onClose(() => this.close());
   }
 
   /** Whether the response is finished or the client went away. */
@@ -85,7 +97,7 @@ export class SseViewer {
     const last = events.at(-1);
     if (first === undefined || last === undefined || this.closed || last.seq <= this.lastSent) return;
     const contiguous = last.seq - first.seq + 1 === events.length;
-    if (!this.replaying && contiguous && first.seq === this.lastSent + 1) {
+    if (!this.replaying && contiguous && first.seq === this.lastSent + 1 && this.options.encode === undefined) {
       this.sendLive(joined, last.seq, last.done);
     } else {
       for (const event of events) this.deliver(event);
@@ -98,7 +110,7 @@ export class SseViewer {
     if (this.replaying) {
       this.liveSeen = Math.max(this.liveSeen, event.seq);
     } else if (event.seq === this.lastSent + 1) {
-      this.sendLive(event.frame, event.seq, event.done);
+      this.sendLive(this.options.encode === undefined ? event.frame : this.options.encode(event), event.seq, event.done);
     } else {
       this.liveSeen = event.seq;
       void this.catchUp();
@@ -121,14 +133,14 @@ export class SseViewer {
       do {
         this.again = false;
         const before = this.lastSent;
-        const result = await replayLog(this.socket, this.options.readLog, this.lastSent, this.options.replayStallMs);
+        const result = await replayLog(this.socket, this.options.readLog, this.lastSent, this.options.replayStallMs, this.encode);
         if (this.closed) return;
         this.lastSent = result.lastSent;
         // Seen live but not in the log (a failover lost it): reading again would spin. Follow live;
         // the next event that is not the next number sends the viewer back here.
         if (this.lastSent === before && !this.again) this.liveSeen = this.lastSent;
         if (result.done) {
-          this.end();
+          this.finish();
           return;
         }
         if (result.stalled) {
@@ -161,12 +173,28 @@ export class SseViewer {
     this.lastSent = seq;
     this.socket.write(frame);
     if (done) {
-      this.end();
+      this.finish();
       return;
     }
     // A viewer that does not read must not make the API buffer without bound: cut it off; it can
     // resume from its Last-Event-ID when it reads again.
     if (this.socket.bufferedBytes > this.options.maxBufferedBytes) this.cutOff();
+  }
+
+  /** Frames for this viewer (the encoder given, or the job stream's). */
+  private get encode(): EventEncoder {
+    return this.options.encode ?? ((event) => Buffer.from(sseFrame(event)));
+  }
+
+  /** `done` was written: end the response, or hand it on (see {@link SseViewerOptions.onDone}). */
+  private finish(): void {
+    const onDone = this.options.onDone;
+    if (onDone === undefined) {
+      this.end();
+      return;
+    }
+    this.close();
+    onDone();
   }
 
   private cutOff(): void {
@@ -179,6 +207,7 @@ export class SseViewer {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatching();
     this.options.onClose(this);
   }
 }

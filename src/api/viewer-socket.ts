@@ -54,9 +54,10 @@ export class ViewerSocket {
     });
   }
 
-  /** Calls `listener` once when the response closes for any reason. */
-  onClose(listener: () => void): void {
-    this.res.on('close', listener);
+  /** Calls `listener` once when the response closes for any reason; returns what stops that. */
+  onClose(listener: () => void): () => void {
+    this.res.once('close', listener);
+    return () => this.res.off('close', listener);
   }
 
   /** Ends the response gracefully. */

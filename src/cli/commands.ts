@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { ConnectionError, ProblemError, WaitTimeoutError, type GenrelayClient } from '../client/index.js';
-import type { CreateJobBody, JobRecordView, StreamEvent } from '../client/index.js';
+import type { CreateJobBody, JobRecordView } from '../client/index.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
-import { createStatusLine, formatStatus, type Terminal } from './status-line.js';
+import { createStatusLine, type Terminal } from './status-line.js';
+import { streamJob } from './stream-job.js';
 
 /** What every command gets from `main.ts`. */
 export interface CommandContext {
@@ -63,7 +64,7 @@ export function summary(r: JobRecordView): string {
 }
 
 /** Prints a record: JSON, or its text on stdout and its summary on stderr. */
-function printRecord(ctx: CommandContext, record: JobRecordView): void {
+export function printRecord(ctx: CommandContext, record: JobRecordView): void {
   if (ctx.json) {
     ctx.term.stdout.write(`${JSON.stringify(record)}\n`);
     return;
@@ -125,86 +126,12 @@ export async function runCommand(ctx: CommandContext, promptWords: readonly stri
     ctx.client.jobs.cancel(job.id).catch((err: unknown) => line.notice(`cancel failed: ${failure(err, ctx.baseUrl).message}`));
   };
   if (cancelEarly) cancel();
-  return streamJob(ctx, line, job.id, 0, submitted);
+  return streamJob(ctx, line, job.id, { after: 0, submittedAt: submitted });
 }
 
 /** `genrelay follow`: stream the text of an existing job from `after`. */
 export async function followCommand(ctx: CommandContext, id: string, after: number): Promise<number> {
-  return streamJob(ctx, createStatusLine(ctx.term), id, after, undefined);
-}
-
-/** Streams a job's events to the terminal until `done`; the exit code follows the job's ending. */
-async function streamJob(
-  ctx: CommandContext,
-  line: ReturnType<typeof createStatusLine>,
-  id: string,
-  after: number,
-  submittedAt: number | undefined,
-): Promise<number> {
-  const started = Date.now();
-  let status = 'queued';
-  let firstTokenAt: number | undefined;
-  let tokens = 0;
-  let reconnecting = false;
-  const draw = () => {
-    if (ctx.json) return;
-    const now = Date.now();
-    const from = submittedAt ?? started;
-    line.status(
-      formatStatus({
-        status,
-        ttftMs: firstTokenAt === undefined ? undefined : firstTokenAt - from,
-        tokens,
-        tokensPerS: firstTokenAt === undefined || now - firstTokenAt < 200 ? undefined : (tokens * 1000) / (now - firstTokenAt),
-        elapsedMs: now - from,
-        reconnecting,
-      }),
-    );
-  };
-  const ticker = setInterval(draw, 250);
-  let done: StreamEvent | undefined;
-  try {
-    for await (const event of ctx.client.jobs.follow(id, {
-      after,
-      onState: (s) => {
-        reconnecting = s.kind === 'reconnecting';
-        draw();
-      },
-    })) {
-      if (ctx.json) {
-        ctx.term.stdout.write(`${JSON.stringify(event)}\n`);
-      } else if (event.type === 'delta') {
-        firstTokenAt ??= Date.now();
-        tokens += 1;
-        line.text(event.data.text);
-      } else if (event.type === 'status') {
-        status = event.data.status;
-      } else if (event.type === 'reset') {
-        tokens = 0;
-        const undone = line.startOver();
-        line.notice(
-          undone
-            ? `— attempt ${event.data.attempt} starts over (${event.data.reason}): the text so far was taken back out —`
-            : `— attempt ${event.data.attempt} starts over (${event.data.reason}); the text above is discarded, its text follows —`,
-        );
-        line.markAttempt();
-      }
-      if (event.type === 'done') done = event;
-      draw();
-    }
-  } finally {
-    clearInterval(ticker);
-  }
-  if (done?.type !== 'done') {
-    // The cursor was at or past `done` already (the server answered 204): the job has ended.
-    const record = await ctx.client.jobs.get(id);
-    if (!ctx.json) line.final(summary(record));
-    return exitCodeFor(record.status);
-  }
-  if (ctx.json) return exitCodeFor(done.data.status);
-  const record = await ctx.client.jobs.get(id).catch(() => undefined);
-  line.final(record === undefined ? done.data.status : summary(record));
-  return exitCodeFor(done.data.status);
+  return streamJob(ctx, createStatusLine(ctx.term), id, { after });
 }
 
 /** `genrelay wait`: the record once the job has ended (or after `timeoutS`). */

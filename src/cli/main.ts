@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import { createClient } from '../client/index.js';
+import { chatCommand, type ChatOptions } from './chat.js';
 import { cancelCommand, failure, followCommand, getCommand, runCommand, waitCommand, type CommandContext, type RunOptions } from './commands.js';
 import { exitCodes, exitCodesHelp } from './exit-codes.js';
 
@@ -80,6 +81,8 @@ const context = (): CommandContext => {
       return text;
     },
     onInterrupt: (handler) => {
+      // A new handler starts the count again: the chat arms one per reply and one at each prompt.
+      interrupts = 0;
       onFirstInterrupt = handler;
     },
   };
@@ -102,6 +105,16 @@ program
   .option('--detach', 'submit, print the id, the events URL and the viewer link, and exit')
   .action(async (prompt: string[], opts: RunOptions) => {
     code = await runCommand(context(), prompt, opts);
+  });
+program
+  .command('chat')
+  .description('a chat in the terminal: each message is a turn of one conversation; Ctrl+C stops a reply, exit quits')
+  .option('--continue <id>', 'go on from a job (its conversation) or a conversation id')
+  .option('--model <model>', 'the model (default: the server\'s DEFAULT_MODEL)')
+  .option('--max-tokens <n>', 'max_tokens of each reply', integer('--max-tokens', 1), 1024)
+  .option('--system <text>', 'a system prompt')
+  .action(async (opts: ChatOptions) => {
+    code = await chatCommand(context(), { stdin: process.stdin, stdout: process.stderr }, opts);
   });
 program
   .command('follow')

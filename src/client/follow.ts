@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
-import type { JobEvent, JobEventType } from '../shared/wire.js';
+import { knownEventTypes } from '../shared/events.js';
+import type { JobEvent } from '../shared/wire.js';
 import { createBackoff, sleep, type BackoffOptions } from './backoff.js';
 import { ConnectionError, ProblemError } from './errors.js';
 import { problemOf, retryAfterS, send, type HttpContext } from './http.js';
@@ -24,8 +25,6 @@ export interface FollowOptions {
   readonly backoff?: BackoffOptions;
 }
 
-const eventTypes: ReadonlySet<string> = new Set<JobEventType>(['status', 'delta', 'thinking', 'reset', 'done']);
-
 /**
  * A job's events as an async iterable that resumes by itself: when the connection drops, the server
  * closes before `done` or the API node restarts, it reconnects with `Last-Event-ID` (backoff about
@@ -34,10 +33,45 @@ const eventTypes: ReadonlySet<string> = new Set<JobEventType>(['status', 'delta'
  * `ProblemError`; 5xx and connection trouble are retried.
  */
 export async function* follow(ctx: HttpContext, jobId: string, options: FollowOptions = {}): AsyncGenerator<StreamEvent, void, undefined> {
+  const after = options.after ?? 0;
+  yield* resumable<StreamEvent>(ctx, `v1/jobs/${encodeURIComponent(jobId)}/events`, options, {
+    after: after > 0 ? String(after) : undefined,
+    event(id, type, data) {
+      const n = Number(id);
+      return Number.isSafeInteger(n) ? ({ id: n, type, data } as StreamEvent) : undefined;
+    },
+    order: (event) => [event.id, 0],
+    known: (event) => knownEventTypes.has(event.type),
+    ends: (event) => event.type === 'done',
+  });
+}
+
+/** How {@link resumable} reads one kind of stream. */
+export interface StreamShape<E extends { readonly type: string }> {
+  /** The cursor to start after (`Last-Event-ID`), or undefined for the start. */
+  readonly after: string | undefined;
+  /** The event of an SSE message, or undefined for one that is not an event of this stream. */
+  event(id: string, type: string, data: unknown): E | undefined;
+  /** Where an event stands: ids after the cursor only, in order ([turn, seq] or [seq, 0]). */
+  order(event: E): readonly [number, number];
+  /** Events of types this client knows are yielded; others only move the cursor. */
+  known(event: E): boolean;
+  /** The stream ends after this event. */
+  ends(event: E): boolean;
+}
+
+/** The resuming loop of every stream follow (see {@link follow}); `idOf` turns an event back into its cursor. */
+export async function* resumable<E extends { readonly type: string }>(
+  ctx: HttpContext,
+  path: string,
+  options: Omit<FollowOptions, 'after'>,
+  shape: StreamShape<E>,
+): AsyncGenerator<E, void, undefined> {
   const { signal } = options;
   const backoff = createBackoff(options.backoff);
-  let last = options.after ?? 0;
-  const path = `v1/jobs/${encodeURIComponent(jobId)}/events`;
+  let cursor = shape.after;
+  let last: readonly [number, number] = [-1, -1];
+  const newer = (o: readonly [number, number]) => o[0] > last[0] || (o[0] === last[0] && o[1] > last[1]);
   for (;;) {
     let reason: string;
     let atLeastMs = 0;
@@ -45,18 +79,22 @@ export async function* follow(ctx: HttpContext, jobId: string, options: FollowOp
       const res = await send(ctx, 'GET', path, {
         read: true,
         signal,
-        headers: { accept: 'text/event-stream', ...(last > 0 ? { 'last-event-id': String(last) } : {}) },
+        headers: { accept: 'text/event-stream', ...(cursor === undefined ? {} : { 'last-event-id': cursor }) },
       });
       if (res.status === 204) return;
       if (res.status === 200 && res.body !== null) {
         options.onState?.({ kind: 'connected' });
-        for await (const event of parse(res.body, signal)) {
+        for await (const { id, event } of parse(res.body, signal, shape)) {
           // Defensive: the server never repeats an id after Last-Event-ID.
-          if (event.id <= last) continue;
-          last = event.id;
+          const order = shape.order(event);
+          if (!newer(order)) continue;
+          last = order;
+          cursor = id;
           backoff.reset();
+          // A type newer than this client (a newer server): passed over, its id still counted.
+          if (!shape.known(event)) continue;
           yield event;
-          if (event.type === 'done') return;
+          if (shape.ends(event)) return;
         }
         reason = 'the stream ended before done';
       } else {
@@ -78,13 +116,17 @@ export async function* follow(ctx: HttpContext, jobId: string, options: FollowOp
 }
 
 /** The SSE events of a response body, parsed by `eventsource-parser` as they arrive. */
-async function* parse(body: ReadableStream<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<StreamEvent> {
-  const ready: StreamEvent[] = [];
+async function* parse<E extends { readonly type: string }>(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined,
+  shape: StreamShape<E>,
+): AsyncGenerator<{ id: string; event: E }> {
+  const ready: { id: string; event: E }[] = [];
   const parser = createParser({
     onEvent(message) {
-      const id = Number(message.id);
-      if (message.event === undefined || !eventTypes.has(message.event) || !Number.isSafeInteger(id)) return;
-      ready.push({ id, type: message.event, data: JSON.parse(message.data) } as StreamEvent);
+      if (message.event === undefined || message.id === undefined) return;
+      const event = shape.event(message.id, message.event, JSON.parse(message.data));
+      if (event !== undefined) ready.push({ id: message.id, event });
     },
   });
   const decoder = new TextDecoder();
@@ -98,7 +140,7 @@ async function* parse(body: ReadableStream<Uint8Array>, signal: AbortSignal | un
       });
       if (chunk.done) return;
       parser.feed(decoder.decode(chunk.value, { stream: true }));
-      while (ready.length > 0) yield ready.shift() as StreamEvent;
+      while (ready.length > 0) yield ready.shift() as { id: string; event: E };
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);

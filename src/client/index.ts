@@ -6,12 +6,15 @@
  * const genrelay = createClient({ baseUrl: 'http://127.0.0.1:8080', apiKey: process.env.GENRELAY_API_KEY });
  * const job = await genrelay.jobs.create({ max_tokens: 500, messages: [{ role: 'user', content: 'Explain TCP' }] });
  * for await (const event of genrelay.jobs.follow(job.id)) if (event.type === 'delta') process.stdout.write(event.data.text);
+ * // The next turn of the conversation: the history is resolved on the server.
+ * await genrelay.jobs.create({ previous_job_id: job.id, messages: [{ role: 'user', content: 'And UDP?' }] });
  * ```
  */
-import type { CreateJobBody, JobRecordView, JobSubmission, ViewerTokenGrant } from '../shared/wire.js';
+import type { ConversationView, CreateJobBody, JobRecordView, JobSubmission, ViewerTokenGrant } from '../shared/wire.js';
 import { isTerminal } from '../shared/events.js';
 import { createBackoff, sleep } from './backoff.js';
 import { ConnectionError, ProblemError, WaitTimeoutError } from './errors.js';
+import { followConversation, type ConversationEvent, type ConversationFollowOptions } from './conversations.js';
 import { follow, type FollowOptions, type StreamEvent } from './follow.js';
 import { json, type HttpContext } from './http.js';
 
@@ -19,6 +22,8 @@ export type * from '../shared/wire.js';
 export { isTerminal } from '../shared/events.js';
 export { ConnectionError, ProblemError, WaitTimeoutError } from './errors.js';
 export { collectText, type FollowOptions, type FollowState, type StreamEvent } from './follow.js';
+export type { ConversationEvent, ConversationFollowOptions } from './conversations.js';
+export { createContentFold, foldContent, type ContentFold, type FoldEvent } from '../shared/fold-content.js';
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -55,9 +60,20 @@ export interface JobsApi {
   follow(id: string, options?: FollowOptions): AsyncIterable<StreamEvent>;
 }
 
+/** The conversations API (API.md §4.2); a conversation is continued with `jobs.create({previous_job_id})`. */
+export interface ConversationsApi {
+  /** The conversation's turns: each job's status, its request's messages and its assistant content. */
+  get(id: string, options?: { signal?: AbortSignal }): Promise<ConversationView>;
+  /** Every turn's events, resuming by itself; it stays open for the next turn until `signal` aborts. */
+  follow(id: string, options?: ConversationFollowOptions): AsyncIterable<ConversationEvent>;
+  /** A viewer token that reads the conversation and its jobs, and its share links. */
+  viewerToken(id: string, options?: { signal?: AbortSignal }): Promise<ViewerTokenGrant>;
+}
+
 /** A genrelay client. */
 export interface GenrelayClient {
   readonly jobs: JobsApi;
+  readonly conversations: ConversationsApi;
 }
 
 const jobPath = (id: string, rest = '') => `v1/jobs/${encodeURIComponent(id)}${rest}`;
@@ -115,5 +131,17 @@ export function createClient(options: ClientOptions): GenrelayClient {
       return follow(ctx, id, opts);
     },
   };
-  return { jobs };
+  const conversationPath = (id: string, rest = '') => `v1/conversations/${encodeURIComponent(id)}${rest}`;
+  const conversations: ConversationsApi = {
+    async get(id, opts = {}) {
+      return (await json<ConversationView>(ctx, 'GET', conversationPath(id), { read: true, signal: opts.signal })).body;
+    },
+    follow(id, opts = {}) {
+      return followConversation(ctx, id, opts);
+    },
+    async viewerToken(id, opts = {}) {
+      return (await json<ViewerTokenGrant>(ctx, 'POST', conversationPath(id, '/viewer-token'), { signal: opts.signal })).body;
+    },
+  };
+  return { jobs, conversations };
 }

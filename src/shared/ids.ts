@@ -15,9 +15,27 @@ export function idempotentJobId(secret: string, scope: string, key: string): str
   return `job_${mac.subarray(0, 16).toString('base64url')}`;
 }
 
+/**
+ * The id of a later turn of the conversation whose first job is `rootId` (`job_A.B`: it shares the
+ * first job's Redis slot). `part` is its own 128 bits: random, or from an Idempotency-Key.
+ */
+export function turnJobId(rootId: string, part = randomBytes(16).toString('base64url')): string {
+  return `${rootId}.${part}`;
+}
+
+/** The random (or keyed) part of a job id: what follows `job_`, or the last `.`. */
+export function jobIdPart(id: string): string {
+  return id.slice(Math.max(id.lastIndexOf('.'), id.indexOf('_')) + 1);
+}
+
 /** Whether `id` has the shape of a job id (checked before it is used in a Redis key). */
 export function isJobId(id: string): boolean {
-  return /^job_[A-Za-z0-9_-]{22}$/.test(id);
+  return /^job_[A-Za-z0-9_-]{22}(\.[A-Za-z0-9_-]{22})?$/.test(id);
+}
+
+/** Whether `id` has the shape of a conversation id. */
+export function isConversationId(id: string): boolean {
+  return /^conv_[A-Za-z0-9_-]{22}$/.test(id);
 }
 
 /** JSON with object keys sorted, so equal bodies hash equal whatever their key order. */

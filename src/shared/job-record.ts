@@ -1,4 +1,5 @@
-import { isTerminal, type JobError, type JobStatus } from './events.js';
+import { isTerminal, type JobError, type JobStatus, type SequencedEvent, type Usage } from './events.js';
+import { foldContent } from './fold-content.js';
 import type { JobRecordView } from './wire.js';
 
 export type { JobRecordView } from './wire.js';
@@ -8,8 +9,39 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
 const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
 const json = <T>(v: string | undefined, fallback: T): T => (v === undefined || v === '' ? fallback : (JSON.parse(v) as T));
 
-/** Builds the public view from the record hash, the text key and the live viewer count. */
-export function toRecordView(h: Readonly<Record<string, string>>, text: string, viewers: number): JobRecordView {
+/** What a record view is built from: the record hash, the text, the current attempt's events. */
+export interface RecordSource {
+  readonly hash: Readonly<Record<string, string>>;
+  readonly text: string;
+  readonly events: readonly SequencedEvent[];
+}
+
+/** Parses a stored event's data; a record must show even if one event is unreadable. */
+const parsed = (e: SequencedEvent) => {
+  try {
+    return { type: e.type, data: JSON.parse(e.data) as unknown };
+  } catch {
+    return { type: e.type, data: null };
+  }
+};
+
+/**
+ * Structured output (API.md §4.1): once a job with a JSON-schema format completed, its text parsed as
+ * JSON. Never earlier (a partial text is not JSON), and null with the reason when it does not parse.
+ */
+function structuredOutput(h: Readonly<Record<string, string>>, status: JobStatus, text: string): Pick<JobRecordView, 'output' | 'output_error'> {
+  if (h[F.outputFormat] !== 'json_schema') return {};
+  if (status !== 'completed') return { output: null, output_error: null };
+  try {
+    return { output: JSON.parse(text) as unknown, output_error: null };
+  } catch (err) {
+    return { output: null, output_error: `the output is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Builds the public view from the record hash, the text, the current attempt's events and the live viewer count. */
+export function toRecordView(source: RecordSource, viewers: number): JobRecordView {
+  const { hash: h, text } = source;
   const status = (h[F.status] ?? 'queued') as JobStatus;
   const createdAt = num(h[F.createdAt]) ?? 0;
   const startedAt = num(h[F.startedAt]);
@@ -32,7 +64,16 @@ export function toRecordView(h: Readonly<Record<string, string>>, text: string, 
     partial: status !== 'completed',
     stop_reason: h[F.stopReason] ?? null,
     truncated: h[F.truncated] === '1',
-    usage: { input_tokens: num(h[F.inputTokens]) ?? 0, output_tokens: outputTokens },
+    stop_sequence: h[F.stopSequence] ?? null,
+    stop_details: json<Record<string, unknown> | null>(h[F.stopDetails], null),
+    container: json<Record<string, unknown> | null>(h[F.container], null),
+    usage: { input_tokens: num(h[F.inputTokens]) ?? 0, output_tokens: outputTokens, ...json<Partial<Usage>>(h[F.usageMore], {}) },
+    content: foldContent(source.events.map(parsed)),
+    ...structuredOutput(h, status, text),
+    conversation_id: h[F.conversationId] ?? null,
+    turn: num(h[F.turn]) ?? 1,
+    previous_job_id: h[F.previousJobId] ?? null,
+    ...(h[F.forkedFrom] === undefined ? {} : { forked_from: h[F.forkedFrom] }),
     error: json<JobError | null>(h[F.error], null),
     metrics: {
       queue_ms: startedAt === undefined ? null : startedAt - createdAt,

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './redis.js';
 import type { JobError, JobEventType, SequencedEvent, TerminalStatus } from './events.js';
-import { globalKeys, jobKeys, recordFields as F, type JobKeys } from './keys.js';
+import { conversationKeys, globalKeys, jobKeys, recordFields as F, type JobKeys } from './keys.js';
 import { scripts } from './scripts.js';
 
 /** What a job needs at creation; stored on the record. */
 export interface NewJob {
   readonly id: string;
   readonly model: string;
-  /** The upstream Messages parameters (without `stream`), as JSON. */
+  /** The upstream Messages parameters (without `stream` and `messages`: those are the conversation's history), as JSON. */
   readonly params: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly maxDurationMs: number;
@@ -16,6 +16,44 @@ export interface NewJob {
   /** Where to POST when the job ends. */
   readonly webhookUrl?: string | undefined;
   readonly priority?: number | undefined;
+  /** `json_schema` for structured output (the record then shows `output`). */
+  readonly outputFormat?: string | undefined;
+  readonly conversationId: string;
+  readonly turn: number;
+  readonly previousJobId?: string | undefined;
+  /** The job a fork continued (it had a continuation already). */
+  readonly forkedFrom?: string | undefined;
+  /** The upstream gets the conversation's first `historyLen` messages. */
+  readonly historyLen: number;
+  /** This turn's own messages start at this index of the history. */
+  readonly historyFrom: number;
+}
+
+/** A new conversation's own fields, for {@link JobStore.create}. */
+export interface NewConversation {
+  readonly id: string;
+  readonly firstTurn: number;
+  /** Its history so far, one JSON message each: a fork's copied prefix, then this turn's messages. */
+  readonly history: readonly string[];
+  readonly forkedFrom?: string | undefined;
+  readonly forkedFromConversation?: string | undefined;
+}
+
+/** Outcome of {@link JobStore.continueConversation}. */
+export type ContinueOutcome =
+  | CreateOutcome
+  /** The previous job is unknown or expired. */
+  | { readonly kind: 'gone' }
+  /** The previous job is not `completed` or `cancelled`. */
+  | { readonly kind: 'status'; readonly status: string }
+  /** The previous job has a continuation already: start a new conversation (a fork). */
+  | { readonly kind: 'fork' };
+
+/** A conversation as stored: its hash, its history and its turns' job ids. */
+export interface StoredConversation {
+  readonly meta: Readonly<Record<string, string>>;
+  readonly history: readonly string[];
+  readonly turns: readonly string[];
 }
 
 /** The delivery state of a job's webhook, as {@link JobStore.recordWebhook} writes it. */
@@ -60,6 +98,10 @@ export type StartOutcome =
       /** Milliseconds left before the deadline, on the Redis clock (arm timers from this, not from `deadlineAt`). */
       readonly remainingMs: number;
       readonly params: string;
+      /** The job's turn in its conversation (1: its first). */
+      readonly turn: number;
+      /** The conversation's messages the upstream gets (JSON each); empty for a job whose params hold them. */
+      readonly history: readonly string[];
     }
   | { readonly kind: 'ended'; readonly status: TerminalStatus }
   | { readonly kind: 'gone' }
@@ -90,10 +132,12 @@ export interface JobEnd {
   readonly overdueByMs?: number;
 }
 
-/** The raw record hash plus the current text, read together. */
+/** The raw record hash, the current text and the current attempt's events, read together. */
 export interface StoredJob {
   readonly hash: Readonly<Record<string, string>>;
   readonly text: string;
+  /** The log from the current attempt's `status running` on (what its content is folded from). */
+  readonly events: readonly SequencedEvent[];
 }
 
 /** Options of {@link createJobStore}. */
@@ -121,8 +165,19 @@ const noBatch: AppendBatch = { text: '', events: [], fields: {} };
 /** Every read and write of a job's keys; the state transitions are the Lua scripts in `lua/`. */
 export interface JobStore {
   keys(id: string): JobKeys;
-  /** Creates the record and its `status queued` event, with a provisional TTL until {@link confirm}. */
-  create(job: NewJob): Promise<CreateOutcome>;
+  /**
+   * Creates the record and its `status queued` event as the first turn of a new conversation, with a
+   * provisional TTL on both until {@link confirm}.
+   */
+  create(job: NewJob, conversation: NewConversation): Promise<CreateOutcome>;
+  /**
+   * Creates the record as the next turn after `previous` (whose history had `previous.historyLen`
+   * messages), adding `messages` (JSON each) to the conversation's history, if `previous` is still the
+   * conversation's last turn.
+   */
+  continueConversation(job: NewJob, previous: { readonly id: string; readonly historyLen: number }, messages: readonly string[]): Promise<ContinueOutcome>;
+  /** A conversation's hash, history and turns, or undefined when it is unknown or expired. */
+  readConversation(conversationId: string): Promise<StoredConversation | undefined>;
   /** The job is on the queue: its keys live until it ends. False when the record is gone. */
   confirm(id: string): Promise<boolean>;
   /** Starts the next attempt; past `maxAttempts` counted attempts the job ends `failed` instead. */
@@ -163,27 +218,56 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
 
   return {
     keys,
-    async create(job) {
+    async create(job, conversation) {
       const token = randomBytes(9).toString('base64url');
+      const meta = flat({
+        id: conversation.id,
+        turns: 1,
+        first_turn: conversation.firstTurn,
+        last_job_id: job.id,
+        ...(conversation.forkedFrom === undefined ? {} : { forked_from: conversation.forkedFrom }),
+        ...(conversation.forkedFromConversation === undefined ? {} : { forked_from_conversation: conversation.forkedFromConversation }),
+      });
       const res = (await scripts.create.run(redis, all(keys(job.id)), [
         resultTtlS,
         job.requestHash,
         token,
         `${job.id}.${token}`,
-        ...flat({
-          [F.id]: job.id,
-          [F.model]: job.model,
-          [F.params]: job.params,
-          [F.metadata]: JSON.stringify(job.metadata),
-          [F.maxDurationMs]: job.maxDurationMs,
-          ...(job.priority === undefined ? {} : { [F.priority]: job.priority }),
-          ...(job.webhookUrl === undefined ? {} : { [F.webhookUrl]: job.webhookUrl, [F.webhookStatus]: 'pending', [F.webhookAttempts]: 0 }),
-        }),
+        conversation.history.length,
+        ...conversation.history,
+        meta.length / 2,
+        ...meta,
+        ...recordFields(job),
+      ])) as unknown[];
+      return createOutcome(res);
+    },
+    async continueConversation(job, previous, messages) {
+      const token = randomBytes(9).toString('base64url');
+      const res = (await scripts.continue.run(redis, all(keys(job.id)), [
+        resultTtlS,
+        job.requestHash,
+        token,
+        `${job.id}.${token}`,
+        previous.id,
+        previous.historyLen,
+        messages.length,
+        ...messages,
+        ...recordFields(job),
       ])) as unknown[];
       const kind = String(res[0]);
-      if (kind === 'created') return { kind, createdAt: Number(res[1]), queueJobId: String(res[2]) };
-      if (kind === 'exists') return { kind, enqueued: Number(res[1]) === 1, queueJobId: String(res[2]) };
-      return { kind: 'conflict' };
+      if (kind === 'gone' || kind === 'fork') return { kind };
+      if (kind === 'status') return { kind, status: String(res[1]) };
+      return createOutcome(res);
+    },
+    async readConversation(conversationId) {
+      const k = conversationKeys(keyPrefix, conversationId);
+      const [meta, history, turns] = (await scripts.readConversation.run(redis, [k.meta, k.history, k.turns], [])) as [
+        string[],
+        string[],
+        string[],
+      ];
+      if (meta.length === 0) return undefined;
+      return { meta: pairs(meta), history, turns };
     },
     async confirm(id) {
       return Number(await scripts.confirm.run(redis, all(keys(id)), [])) === 1;
@@ -201,6 +285,8 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
           deadlineAt: Number(res[3]),
           remainingMs: Number(res[4]),
           params: String(res[5]),
+          turn: Number(res[6]),
+          history: res.slice(7).map(String),
         };
       }
       if (kind === 'ended') return { kind, status: String(res[1]) as TerminalStatus };
@@ -238,11 +324,13 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
     },
     async read(id) {
       const k = keys(id);
-      const [flatHash, text] = (await scripts.read.run(redis, [k.record, k.text], [])) as [string[], string | null];
+      const [flatHash, text, entries] = (await scripts.read.run(redis, [k.record, k.text, k.log], [])) as [
+        string[],
+        string | null,
+        [string, string[]][],
+      ];
       if (flatHash.length === 0) return undefined;
-      const hash: Record<string, string> = {};
-      for (let i = 0; i + 1 < flatHash.length; i += 2) hash[flatHash[i] as string] = flatHash[i + 1] as string;
-      return { hash, text: text ?? '' };
+      return { hash: pairs(flatHash), text: text ?? '', events: entries.map(toEvent) };
     },
     async status(id) {
       return (await redis.hget(keys(id).record, F.status)) ?? undefined;
@@ -278,11 +366,49 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
         string,
         string[],
       ][];
-      return entries.map(([entryId, fields]) => ({
-        seq: Number(entryId.slice(0, entryId.indexOf('-'))),
-        type: fields[1] as JobEventType,
-        data: fields[3] ?? '',
-      }));
+      return entries.map(toEvent);
     },
   };
+}
+
+/** A log entry (`<seq>-0`, fields `t` and `d`) as an event. */
+const toEvent = ([entryId, fields]: [string, string[]]): SequencedEvent => ({
+  seq: Number(entryId.slice(0, entryId.indexOf('-'))),
+  type: fields[1] as JobEventType,
+  data: fields[3] ?? '',
+});
+
+/** A flat field/value list (HGETALL) as an object. */
+function pairs(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) out[list[i] as string] = list[i + 1] as string;
+  return out;
+}
+
+/** What `create` and `continue` answer. */
+function createOutcome(res: readonly unknown[]): CreateOutcome {
+  const kind = String(res[0]);
+  if (kind === 'created') return { kind, createdAt: Number(res[1]), queueJobId: String(res[2]) };
+  if (kind === 'exists') return { kind, enqueued: Number(res[1]) === 1, queueJobId: String(res[2]) };
+  return { kind: 'conflict' };
+}
+
+/** The record fields of a new job, as field/value pairs for the scripts. */
+function recordFields(job: NewJob): (string | number)[] {
+  return flat({
+    [F.id]: job.id,
+    [F.model]: job.model,
+    [F.params]: job.params,
+    [F.metadata]: JSON.stringify(job.metadata),
+    [F.maxDurationMs]: job.maxDurationMs,
+    [F.conversationId]: job.conversationId,
+    [F.turn]: job.turn,
+    [F.historyLen]: job.historyLen,
+    [F.historyFrom]: job.historyFrom,
+    ...(job.previousJobId === undefined ? {} : { [F.previousJobId]: job.previousJobId }),
+    ...(job.forkedFrom === undefined ? {} : { [F.forkedFrom]: job.forkedFrom }),
+    ...(job.outputFormat === undefined ? {} : { [F.outputFormat]: job.outputFormat }),
+    ...(job.priority === undefined ? {} : { [F.priority]: job.priority }),
+    ...(job.webhookUrl === undefined ? {} : { [F.webhookUrl]: job.webhookUrl, [F.webhookStatus]: 'pending', [F.webhookAttempts]: 0 }),
+  });
 }

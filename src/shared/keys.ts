@@ -18,10 +18,48 @@ export interface JobKeys {
   readonly viewers: string;
 }
 
-/** Keys of job `id` under `prefix`. */
+/**
+ * The hash tag of job `id`: the id of its conversation's first job. A conversation's jobs share one
+ * Redis Cluster slot with the conversation's own keys, so the scripts that continue a conversation,
+ * end a turn or keep its jobs alive touch one slot, atomically. `job_A` is a first turn (tag `job_A`);
+ * `job_A.B` a later turn of the conversation that `job_A` began (tag `job_A`).
+ */
+export function jobTag(id: string): string {
+  const dot = id.indexOf('.');
+  return dot < 0 ? id : id.slice(0, dot);
+}
+
+/** Keys of job `id` under `prefix` (`<prefix>:{job:<tag>}<rest of the id>:…`). */
 export function jobKeys(prefix: string, id: string): JobKeys {
-  const base = `${prefix}:{job:${id}}`;
+  const tag = jobTag(id);
+  const base = `${prefix}:{job:${tag}}${id.slice(tag.length)}`;
   return { record: `${base}:rec`, log: `${base}:log`, text: `${base}:text`, channel: `${base}:ch`, viewers: `${base}:viewers` };
+}
+
+/**
+ * Every key of one conversation, in the slot of its first job (see {@link jobTag}). They live as its
+ * jobs do: no TTL while a turn is queued or running, `RESULT_TTL_S` from the end of its last turn.
+ */
+export interface ConversationKeys {
+  /** hash: `id`, `created_at`, `turns`, `first_turn`, `last_job_id`, `forked_from` (job id), `forked_from_conversation`. */
+  readonly meta: string;
+  /** list: the conversation's messages as the upstream got them, one JSON message each, in order. */
+  readonly history: string;
+  /** list: the job id of each turn, from `first_turn` on. */
+  readonly turns: string;
+  /** sharded pub/sub channel: `<turn> <job id>` when a turn is created, for the conversation's stream. */
+  readonly channel: string;
+}
+
+/** The conversation id of the conversation whose first job is `rootJobId`: `conv_` and its random part. */
+export function conversationIdOf(rootJobId: string): string {
+  return `conv_${rootJobId.slice('job_'.length)}`;
+}
+
+/** Keys of conversation `conversationId` under `prefix`. */
+export function conversationKeys(prefix: string, conversationId: string): ConversationKeys {
+  const base = `${prefix}:{job:job_${conversationId.slice('conv_'.length)}}`;
+  return { meta: `${base}:conv`, history: `${base}:hist`, turns: `${base}:turns`, channel: `${base}:cch` };
 }
 
 /** Keys that are not one job's. */
@@ -93,6 +131,26 @@ export const recordFields = {
   handedBack: 'handed_back',
   /** Internal: the job reached the queue (create's provisional TTL is gone). */
   enqueued: 'enqueued',
+  /** The record's content is the fold of the log from this event on (the current attempt's `status running`). */
+  attemptSeq: 'attempt_seq',
+  /** JSON object: the upstream's usage counters other than input and output tokens. */
+  usageMore: 'usage_more',
+  stopSequence: 'stop_sequence',
+  /** JSON: the upstream's `stop_details` (a refusal's category and explanation). */
+  stopDetails: 'stop_details',
+  /** JSON: the code-execution container the upstream used (`{id, expires_at}`). */
+  container: 'container',
+  /** `json_schema` when the job asked for structured output: the record then shows `output`. */
+  outputFormat: 'output_format',
+  conversationId: 'conversation_id',
+  turn: 'turn',
+  previousJobId: 'previous_job_id',
+  /** The job this one continued although it had a continuation already: it began a new conversation. */
+  forkedFrom: 'forked_from',
+  /** The conversation's history the upstream gets: its first `history_len` messages. */
+  historyLen: 'history_len',
+  /** Where this turn's own messages begin in the conversation's history. */
+  historyFrom: 'history_from',
   /** The job's webhook URL, and its delivery state (`pending` until the job ends and it lands). */
   webhookUrl: 'webhook_url',
   webhookStatus: 'webhook_status',

@@ -65,10 +65,12 @@ function createScript(name: string, withPrelude = true): Script {
 
 /**
  * The job scripts take the four keys of {@link JobKeys} in order record, log, text, channel;
- * `dueDeadlines` takes the deadline index only, `read` the record and the text.
+ * `dueDeadlines` takes the deadline index only, `read` the record, the text and the log,
+ * `readConversation` a conversation's hash, history and turns.
  */
 export const scripts = {
   create: createScript('create'),
+  continue: createScript('continue'),
   confirm: createScript('confirm'),
   start: createScript('start'),
   append: createScript('append'),
@@ -78,6 +80,7 @@ export const scripts = {
   webhook: createScript('webhook'),
   dueDeadlines: createScript('due-deadlines', false),
   read: createScript('read', false),
+  readConversation: createScript('read-conversation', false),
 } as const;
 
 /**

@@ -4,7 +4,10 @@
  * `genrelay/client`, so they cannot drift. Types only, and imports nothing with a runtime: safe in a
  * browser bundle.
  */
+import type { ContentBlockView } from './content.js';
 import type { JobError, JobStatus, TerminalStatus, Usage } from './events.js';
+
+export type { ContentBlockView, OtherContent, TextContent, ThinkingContent, ToolContent } from './content.js';
 
 export type { DoneData, JobError, JobEvent, JobEventType, JobStatus, TerminalStatus, Usage } from './events.js';
 
@@ -75,8 +78,32 @@ export interface JobRecordView {
   readonly text: string;
   readonly partial: boolean;
   readonly stop_reason: string | null;
+  /** The stop sequence that ended the output, when one did. */
+  readonly stop_sequence: string | null;
+  /** The upstream's `stop_details` (a refusal's category and explanation), when it sent them. */
+  readonly stop_details: Readonly<Record<string, unknown>> | null;
+  /** The code-execution container the upstream used (`{id, expires_at}`); a continuation reuses it. */
+  readonly container: Readonly<Record<string, unknown>> | null;
   readonly truncated: boolean;
+  /** Every usage counter the upstream reported (cache creation and reads, server tool uses…). */
   readonly usage: Usage;
+  /**
+   * The assistant message's content blocks (the final attempt's): tool inputs parsed, thinking with
+   * its signature, citations on their text block; unfinished blocks marked `incomplete`.
+   */
+  readonly content: readonly ContentBlockView[];
+  /** With a JSON-schema output format: the text parsed as JSON once the job completed, else null. */
+  readonly output?: unknown;
+  /** Why `output` is null for a completed job: the text did not parse. */
+  readonly output_error?: string | null;
+  /** The conversation this job is a turn of (its first turn's job began it). */
+  readonly conversation_id: string | null;
+  /** 1 for a conversation's first turn, 2 for the next… */
+  readonly turn: number;
+  /** The job this one continued. */
+  readonly previous_job_id: string | null;
+  /** The job this one continued although it had a continuation already (this job began a new conversation). */
+  readonly forked_from?: string;
   readonly error: JobError | null;
   readonly metrics: {
     readonly queue_ms: number | null;
@@ -92,6 +119,43 @@ export interface JobRecordView {
   readonly worker: string | null;
   /** Present when the job asked for a webhook. */
   readonly webhook?: WebhookState;
+}
+
+/** One turn of a conversation, `GET /v1/conversations/{id}`. */
+export interface ConversationTurnView {
+  readonly turn: number;
+  readonly job_id: string;
+  readonly status: JobStatus;
+  readonly previous_job_id: string | null;
+  /** The messages this turn's request added (after the previous turn's assistant message). */
+  readonly messages: readonly unknown[];
+  /** The assistant message's content blocks, as the job's record has them. */
+  readonly content: readonly ContentBlockView[];
+  readonly stop_reason: string | null;
+  readonly usage: Usage;
+  readonly error: JobError | null;
+  readonly created_at: string;
+  readonly finished_at: string | null;
+}
+
+/** A conversation, `GET /v1/conversations/{id}` (API.md §4.2). */
+export interface ConversationView {
+  readonly id: string;
+  readonly created_at: string;
+  /** The job of its last turn: what a continuation names as `previous_job_id`. */
+  readonly last_job_id: string;
+  /** The job a fork continued, and that job's conversation (null unless this conversation is a fork). */
+  readonly forked_from: string | null;
+  readonly forked_from_conversation: string | null;
+  readonly turns: readonly ConversationTurnView[];
+  readonly events_url: string;
+}
+
+/** A turn announced in a conversation's event stream (`event: turn`, id `<turn>-0`). */
+export interface TurnEventData {
+  readonly job_id: string;
+  readonly turn: number;
+  readonly previous_job_id: string | null;
 }
 
 /** `POST /v1/jobs/{id}/viewer-token` (201). */

@@ -9,6 +9,7 @@ import type { ActiveAttempts } from './active-attempts.js';
 import type { WorkerMetrics } from './metrics.js';
 import { RetryableAttemptError } from './retry-policy.js';
 import { runAttempt, type AttemptResult } from './run-attempt.js';
+import { upstreamParams } from './upstream-params.js';
 import { attemptWrites, retryRefused, type AttemptWrites } from './store-retry.js';
 
 /** Dependencies of the BullMQ processor. */
@@ -82,7 +83,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       const log = logger.child({ jobId, attempt: started.attempt });
       // From the time left on the Redis clock, not from deadline_at: this host's clock may be off.
       deadlineTimer = setTimeout(() => controller.abort(new AttemptAbort('timed_out')), started.remainingMs);
-      const params = { ...(JSON.parse(started.params) as Anthropic.MessageCreateParamsNonStreaming), stream: true as const };
+      const params = upstreamParams(started);
       const writes = attemptWrites(started.fence);
       const result = await runAttempt(
         {

@@ -1,18 +1,17 @@
 import type { JobEventType } from '../shared/events.js';
 import type { AppendBatch, JobStore, WriteId, WriteOutcome } from '../shared/job-store.js';
 import { retryRefused, type AttemptWrites } from './store-retry.js';
+import type { TranslationSink } from './translate-stream.js';
 
 /** Why the writer stopped taking pieces: the store refused the attempt, or Redis refused every try. */
 export type WriterStop = Exclude<WriteOutcome, 'ok' | 'not_due'> | 'unavailable';
 
-/** Appends one attempt's output to its job, batching by itself. */
-export interface EventWriter {
-  /** Output text; consecutive pieces become one `delta` event when they wait for the same write. */
-  text(piece: string): void;
-  /** Extended-thinking text, batched the same way into `thinking` events. */
-  thinking(piece: string): void;
-  /** Record fields (usage) to set with the next write. */
-  fields(values: Readonly<Record<string, string | number>>): void;
+/**
+ * Appends one attempt's output to its job, batching by itself. It is the translator's sink
+ * ({@link TranslationSink}): string pieces (text, thinking, tool input) of the same block and kind that
+ * wait for the same write become one event; whole events go out as they came, in order.
+ */
+export interface EventWriter extends TranslationSink {
   /**
    * Writes whatever is pending and resolves when nothing is in flight: `ok`, or why it stopped. After
    * an `unavailable` stop it tries the held batch again first (with a fresh budget).
@@ -53,8 +52,9 @@ export interface EventWriterOptions {
 export function createEventWriter(options: EventWriterOptions): EventWriter {
   const { store, jobId, writes } = options;
   const windowMs = options.windowMs ?? 0;
-  // Pending events in order; a piece of the same type as the last one is merged into it.
-  let pending: { type: JobEventType; text: string }[] = [];
+  // Pending events in order: a string piece of the same kind and block as the last one is merged into
+  // it; whole events (already JSON) stay as they came.
+  let pending: Pending[] = [];
   let pendingText = '';
   let pendingFields: Record<string, string | number> = {};
   let inFlight: Promise<void> | undefined;
@@ -63,11 +63,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   let held: { id: WriteId; batch: AppendBatch } | undefined;
 
   const take = (): AppendBatch => {
-    const batch = {
-      text: pendingText,
-      events: pending.map((e) => ({ type: e.type, data: JSON.stringify({ text: e.text }) })),
-      fields: pendingFields,
-    };
+    const batch = { text: pendingText, events: pending.map(encode), fields: pendingFields };
     pending = [];
     pendingText = '';
     pendingFields = {};
@@ -105,18 +101,24 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
       inFlight = undefined;
     });
   };
-  const add = (type: 'delta' | 'thinking', piece: string) => {
+  const add = (kind: PieceKind, index: number, piece: string) => {
     if (piece === '' || stopped !== undefined) return;
     const last = pending.at(-1);
-    if (last?.type === type) last.text += piece;
-    else pending.push({ type, text: piece });
-    if (type === 'delta') pendingText += piece;
+    if (last !== undefined && last.kind === kind && last.index === index) last.text += piece;
+    else pending.push({ kind, index, text: piece });
+    if (kind === 'delta') pendingText += piece;
     kick();
   };
 
   return {
-    text: (piece) => add('delta', piece),
-    thinking: (piece) => add('thinking', piece),
+    text: (index, piece) => add('delta', index, piece),
+    thinking: (index, piece) => add('thinking', index, piece),
+    toolInput: (index, piece) => add('tool_input', index, piece),
+    event(type, data) {
+      if (stopped !== undefined) return;
+      pending.push({ kind: 'event', type, data });
+      kick();
+    },
     fields(values) {
       Object.assign(pendingFields, values);
     },
@@ -137,4 +139,24 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
       return { text: first.text + rest.text, events: [...first.events, ...rest.events], fields: { ...first.fields, ...rest.fields } };
     },
   };
+}
+
+/** The string pieces the writer merges, by the event type they become. */
+type PieceKind = 'delta' | 'thinking' | 'tool_input';
+
+/** One pending event: a piece being merged, or a whole event. */
+type Pending =
+  | { readonly kind: PieceKind; readonly index: number; text: string }
+  | { readonly kind: 'event'; readonly type: JobEventType; readonly data: string };
+
+/** The event a pending entry becomes, its data serialised once here. */
+function encode(p: Pending): { type: JobEventType; data: string } {
+  switch (p.kind) {
+    case 'event':
+      return { type: p.type, data: p.data };
+    case 'tool_input':
+      return { type: 'tool_input', data: `{"index":${p.index},"partial_json":${JSON.stringify(p.text)}}` };
+    default:
+      return { type: p.kind, data: `{"text":${JSON.stringify(p.text)},"index":${p.index}}` };
+  }
 }

@@ -3,6 +3,7 @@ import type { AppendBatch, JobStore } from '../shared/job-store.js';
 import { abortKind, AttemptAbort, type AbortKind } from './abort-reason.js';
 import { classifyUpstreamError, type UpstreamFailure } from './classify-upstream-error.js';
 import { createEventWriter } from './event-writer.js';
+import { createStreamTranslator } from './translate-stream.js';
 import type { AttemptWrites } from './store-retry.js';
 import { createWatchedFetch } from './watched-fetch.js';
 
@@ -26,7 +27,7 @@ export interface AttemptInput {
   readonly params: Anthropic.MessageCreateParamsStreaming;
   /** Aborted by the worker with an {@link AttemptAbort} reason (cancel, deadline, shutdown). */
   readonly signal: AbortSignal;
-  /** Told the milliseconds from the request to the first content delta. */
+  /** Told the milliseconds from the request to the first content delta (of any block). */
   readonly onFirstToken?: (ms: number) => void;
 }
 
@@ -83,51 +84,13 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   }, Math.max(25, Math.floor(idleMs / 4)));
   const client = deps.client.withOptions({ fetch: createWatchedFetch(() => (lastActivity = Date.now())) });
 
-  let stopReason: string | null = null;
-  let sawStop = false;
-  // The upstream reports output usage only in message_start (1) and message_delta (at the end). Until
-  // then, and for attempts that never get there (cancelled, failed, timed out), count content deltas
-  // so the record's output_tokens moves with the text; message_delta's figure replaces it.
-  let reportedOutput = 0;
   const requestedAt = Date.now();
-  let deltas = 0;
+  const translator = createStreamTranslator(writer, { onFirstContent: () => input.onFirstToken?.(Date.now() - requestedAt) });
   try {
     const stream = await client.messages.create(input.params, { signal: controller.signal, maxRetries: 0 });
-    for await (const event of stream) {
-      switch (event.type) {
-        case 'message_start':
-          reportedOutput = event.message.usage.output_tokens;
-          writer.fields({ input_tokens: event.message.usage.input_tokens, output_tokens: reportedOutput });
-          break;
-        case 'content_block_delta': {
-          const { delta } = event;
-          if (delta.type !== 'text_delta' && delta.type !== 'thinking_delta') break;
-          deltas += 1;
-          if (deltas === 1) input.onFirstToken?.(Date.now() - requestedAt);
-          // Fields first: the piece below starts a write at once when none is in flight, and the
-          // count must ride in that same round trip, not in one of its own after it.
-          if (deltas > reportedOutput) writer.fields({ output_tokens: deltas });
-          if (delta.type === 'text_delta') writer.text(delta.text);
-          else writer.thinking(delta.thinking);
-          break;
-        }
-        case 'message_delta':
-          stopReason = event.delta.stop_reason;
-          writer.fields({
-            output_tokens: event.usage.output_tokens,
-            ...(stopReason === null ? {} : { stop_reason: stopReason, truncated: stopReason === 'max_tokens' ? 1 : 0 }),
-            ...(event.usage.input_tokens ? { input_tokens: event.usage.input_tokens } : {}),
-          });
-          break;
-        case 'message_stop':
-          sawStop = true;
-          break;
-        default:
-          break;
-      }
-    }
+    for await (const event of stream) translator.translate(event);
     // An aborted `create` loop ends silently, and so does a body cut short without `message_stop`.
-    if (!sawStop && !controller.signal.aborted) {
+    if (!translator.sawStop && !controller.signal.aborted) {
       throw new Error('the upstream stream ended without message_stop');
     }
   } catch (err) {
@@ -142,7 +105,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   let kind = abortKind(controller.signal);
   if (kind === undefined) {
     const written = await writer.flush();
-    if (written === 'ok') return { kind: 'completed', stopReason };
+    if (written === 'ok') return { kind: 'completed', stopReason: translator.stopReason };
     kind = written === 'unavailable' ? 'store_unavailable' : 'fenced';
   }
   // Keep what was produced before the abort, unless this attempt was fenced out, or Redis has just

@@ -21,11 +21,12 @@ export interface SseRead {
 /**
  * Reads an SSE response with `fetch`, parsing frames byte-exactly (a streaming TextDecoder, so a
  * multi-byte character split across network chunks is reassembled). Stops after `stopAfter` events
- * (closing the connection, like a viewer that goes away) or when the server ends the stream.
+ * or the first event `until` accepts (closing the connection, like a viewer that goes away) or when
+ * the server ends the stream.
  */
 export async function readSse(
   url: string,
-  options: { headers?: Record<string, string>; stopAfter?: number; onEvent?: (e: SseEvent) => void } = {},
+  options: { headers?: Record<string, string>; stopAfter?: number; onEvent?: (e: SseEvent) => void; until?: (e: SseEvent) => boolean } = {},
 ): Promise<SseRead> {
   const controller = new AbortController();
   const res = await fetch(url, { headers: options.headers ?? {}, signal: controller.signal });
@@ -64,7 +65,7 @@ export async function readSse(
           const e = { id, event: event || 'message', data: data.join('\n') };
           events.push(e);
           options.onEvent?.(e);
-          if (options.stopAfter !== undefined && events.length >= options.stopAfter) {
+          if ((options.stopAfter !== undefined && events.length >= options.stopAfter) || options.until?.(e) === true) {
             controller.abort();
             await reader.cancel().catch(() => {});
             return { status: res.status, contentType: res.headers.get('content-type'), events, comments, retry, endedByServer: false };

@@ -1,5 +1,6 @@
 import { newJobId } from '../../src/shared/ids.js';
 import type { JobStore, WriteId } from '../../src/shared/job-store.js';
+import { conversationIdOf } from '../../src/shared/keys.js';
 import { attemptWrites, type AttemptWrites } from '../../src/worker/store-retry.js';
 
 /** A job created and started straight through the store, as a worker would (3 attempts allowed). */
@@ -15,7 +16,12 @@ export interface StartedJob {
 
 /** Creates a job record and starts its first attempt as worker `workerId`. */
 export async function startJob(store: JobStore, workerId = 'w', id = newJobId()): Promise<StartedJob> {
-  await store.create({ id, model: 'm', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h' });
+  const conversationId = conversationIdOf(id);
+  const history = [JSON.stringify({ role: 'user', content: 'hi' })];
+  await store.create(
+    { id, model: 'm', params: '{}', metadata: {}, maxDurationMs: 60_000, requestHash: 'h', conversationId, turn: 1, historyLen: 1, historyFrom: 0 },
+    { id: conversationId, firstTurn: 1, history },
+  );
   return startAttempt(store, id, workerId);
 }
 

@@ -15,12 +15,19 @@ export interface EventsRouteDeps {
   readonly auth: Auth;
 }
 
-/** The resume cursor and where it came from: `Last-Event-ID` (EventSource's reconnect), else `?last_event_id=`. */
-function cursorOf(req: Request): { readonly cursor: number; readonly path: string } {
+/** The raw resume cursor and where it came from: `Last-Event-ID` (EventSource's reconnect), else `?last_event_id=`. */
+export function rawCursorOf(req: Request): { readonly raw: string | undefined; readonly path: string } {
   const header = req.get('last-event-id');
   const query = req.query['last_event_id'];
-  const raw = header ?? (typeof query === 'string' ? query : undefined);
-  const path = header === undefined ? 'query:last_event_id' : 'header:Last-Event-ID';
+  return {
+    raw: header ?? (typeof query === 'string' ? query : undefined),
+    path: header === undefined ? 'query:last_event_id' : 'header:Last-Event-ID',
+  };
+}
+
+/** The resume cursor of a job's stream: a non-negative integer. */
+function cursorOf(req: Request): { readonly cursor: number; readonly path: string } {
+  const { raw, path } = rawCursorOf(req);
   if (raw === undefined || raw === '') return { cursor: 0, path };
   const n = Number(raw);
   if (/^\d+$/.test(raw) && !Number.isSafeInteger(n)) {
@@ -36,7 +43,8 @@ function cursorOf(req: Request): { readonly cursor: number; readonly path: strin
   return { cursor: n, path };
 }
 
-const streamHead = {
+/** The head of every event-stream response. */
+export const streamHead = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
   connection: 'close',
@@ -68,12 +76,7 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
       res.writeHead(200, streamHead).end();
       return;
     }
-    // No chunked framing: the body is the event stream until the connection closes, so each write is
-    // the frame's bytes only (SSE connections are not reused anyway).
-    res.useChunkedEncodingByDefault = false;
-    res.writeHead(200, streamHead);
-    res.write('retry: 2000\n\n');
-    res.socket?.setNoDelay(true);
+    openStream(res);
     deps.metrics.viewerConnections.inc();
     await deps.hub.attach(id, res, cursor);
     // The stream is this response's last word: no handler after it. Express keeps its router chain
@@ -82,4 +85,14 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
     (req as { next?: unknown }).next = undefined;
   });
   return router;
+}
+
+/** Writes an event stream's head and its `retry:` line. */
+export function openStream(res: import('node:http').ServerResponse): void {
+  // No chunked framing: the body is the event stream until the connection closes, so each write is
+  // the frame's bytes only (SSE connections are not reused anyway).
+  res.useChunkedEncodingByDefault = false;
+  res.writeHead(200, streamHead);
+  res.write('retry: 2000\n\n');
+  res.socket?.setNoDelay(true);
 }

@@ -72,7 +72,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   const readView = async (id: string): Promise<JobRecordView> => {
     const [stored, viewers] = await Promise.all([deps.store.read(id), deps.presence.count(id)]);
     if (stored === undefined) throw new AppError('not_found', 'No such job, or its result has expired.');
-    return toRecordView(stored.hash, stored.text, viewers);
+    return toRecordView(stored, viewers);
   };
 
   const { requireKey, requireReader } = deps.auth;

@@ -24,40 +24,82 @@ end
 
 -- One batch of an attempt's output: ARGV[at] the text to APPEND ('' = none), ARGV[at+1] n events,
 -- then n type/data pairs. Returns the last sequence number (0 without events) and the index of the
--- first ARGV after the batch. `had_output` is the record's has_output as read by the caller.
-local function apply_batch(at, had_output)
+-- first ARGV after the batch. `had_output` and `had_first` are the record's has_output and
+-- first_token_at as read by the caller.
+-- `has_output` (a next attempt must `reset`) is set by any event; `first_token_at` by the first
+-- content (text, thinking or tool input), not by a block opening before it.
+local content_types = {delta = true, thinking = true, tool_input = true}
+local function apply_batch(at, had_output, had_first)
   local n = tonumber(ARGV[at + 1])
   local seq = 0
+  local content = false
   for i = 0, n - 1 do
-    seq = append(ARGV[at + 2 + 2 * i], ARGV[at + 3 + 2 * i])
+    local t = ARGV[at + 2 + 2 * i]
+    seq = append(t, ARGV[at + 3 + 2 * i])
+    if content_types[t] then content = true end
   end
-  if n > 0 and had_output ~= '1' then
-    redis.call('HSET', rec, 'has_output', 1, 'first_token_at', now_ms())
-  end
+  if n > 0 and had_output ~= '1' then redis.call('HSET', rec, 'has_output', 1) end
+  if content and not had_first then redis.call('HSET', rec, 'first_token_at', now_ms()) end
   if ARGV[at] ~= '' then redis.call('APPEND', textkey, ARGV[at]) end
   return seq, at + 2 + 2 * n
+end
+
+-- The conversation of this job: its keys share the job's hash tag (keys.ts, `jobTag`), so they are
+-- named here from the record's key, in the script's slot. `conv_base` is `<prefix>:{job:<tag>}`.
+local conv_base = string.sub(rec, 1, string.find(rec, '}', 1, true))
+local conv = {meta = conv_base .. ':conv', history = conv_base .. ':hist', turns = conv_base .. ':turns',
+  channel = conv_base .. ':cch'}
+local conv_tag = string.match(conv_base, '{job:([^}]+)}$')
+-- This job's id: the tag, then what follows the tag in its keys (`.B` for a later turn), before `:rec`.
+local job_id = conv_tag .. string.sub(rec, #conv_base + 1, -5)
+
+-- The record, log and text keys of another job of this conversation (same tag, same slot).
+local function job_keys_of(job_id)
+  local base = conv_base .. string.sub(job_id, #conv_tag + 1)
+  return base .. ':rec', base .. ':log', base .. ':text'
+end
+
+-- Gives the conversation's keys and every job of it `ttl` seconds, or no TTL (`ttl` nil): a whole
+-- conversation lives as long as its last turn, so continuing it never finds a hole. Jobs from before
+-- conversations existed have no turns list: only their own keys are touched, by the caller.
+local function conversation_lifetime(ttl)
+  local function apply(key)
+    if ttl then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
+  end
+  for _, job_id in ipairs(redis.call('LRANGE', conv.turns, 0, -1)) do
+    local r, l, t = job_keys_of(job_id)
+    apply(r)
+    apply(l)
+    apply(t)
+  end
+  apply(conv.meta)
+  apply(conv.history)
+  apply(conv.turns)
 end
 
 -- The terminal transition (callers have checked the job is not terminal): status, `done` built from
 -- the record, and the result TTL on every key of the job (the first TTL a started job's keys get).
 local function finish(status, err_json, now, ttl)
-  local f = redis.call('HMGET', rec, 'stop_reason', 'input_tokens', 'output_tokens', 'truncated', 'webhook_url', 'queue_job_id')
+  local f = redis.call('HMGET', rec, 'stop_reason', 'input_tokens', 'output_tokens', 'truncated', 'webhook_url', 'queue_job_id', 'usage_more')
   redis.call('HSET', rec, 'status', status, 'finished_at', now)
   if err_json ~= '' then redis.call('HSET', rec, 'error', err_json) end
+  -- usage_more is a JSON object of the upstream's other counters: spliced in after the two always there.
+  local more = (f[7] and #f[7] > 2) and (',' .. string.sub(f[7], 2, -2)) or ''
   local done = '{"status":' .. cjson.encode(status)
     .. ',"stop_reason":' .. (f[1] and cjson.encode(f[1]) or 'null')
-    .. ',"usage":{"input_tokens":' .. (tonumber(f[2]) or 0) .. ',"output_tokens":' .. (tonumber(f[3]) or 0) .. '}'
+    .. ',"usage":{"input_tokens":' .. (tonumber(f[2]) or 0) .. ',"output_tokens":' .. (tonumber(f[3]) or 0) .. more .. '}'
     .. ',"error":' .. (err_json ~= '' and err_json or 'null')
     .. ',"truncated":' .. (f[4] == '1' and 'true' or 'false') .. '}'
   local seq = append('done', done)
   redis.call('EXPIRE', rec, ttl)
   redis.call('EXPIRE', log, ttl)
   redis.call('EXPIRE', textkey, ttl)
+  conversation_lifetime(ttl)
   -- A webhook waits for this ending: tell the workers on the control channel (`<prefix>:control`), so
   -- its delivery starts now rather than at its fallback time. A channel is not a key: legal on a Cluster.
   if f[5] then
     local prefix = string.sub(rec, 1, string.find(rec, ':{job:', 1, true) - 1)
-    redis.call('PUBLISH', prefix .. ':control', 'ended ' .. string.match(rec, '{job:([^}]+)}') .. ' ' .. (f[6] or ''))
+    redis.call('PUBLISH', prefix .. ':control', 'ended ' .. job_id .. ' ' .. (f[6] or ''))
   end
   return seq
 end

@@ -7,16 +7,27 @@
 -- ARGV[1] worker id, ARGV[2] start token (unique per call: the replay guard), ARGV[3] most attempts,
 -- ARGV[4] result TTL seconds.
 -- Returns {'started', attempt, fence, deadline_at, ms left before the deadline (Redis clock), params
--- JSON} | {'ended', status} | {'gone'} | {'superseded'}. A replayed call returns what its first run
+-- JSON, the turn, then the messages of the conversation's history the upstream gets (JSON each; none for a job
+-- from before conversations, whose params hold its messages)} | {'ended', status} | {'gone'} |
+-- {'superseded'}. A replayed call returns what its first run
 -- started, or `superseded` when a later start has replaced it since (the replay came too late).
 local f = redis.call('HMGET', rec, 'status', 'cancel_requested_at', 'deadline_at', 'has_output',
-  'last_error', 'max_duration_ms', 'params', 'start_token', 'attempt', 'fence', 'handed_back', 'start_tokens')
+  'last_error', 'max_duration_ms', 'params', 'start_token', 'attempt', 'fence', 'handed_back', 'start_tokens',
+  'history_len', 'turn')
+local function started(attempt, fence, deadline, left)
+  local out = {'started', attempt, fence, deadline, left, f[7], tonumber(f[14]) or 1}
+  local n = tonumber(f[13])
+  if n and n > 0 then
+    for _, m in ipairs(redis.call('LRANGE', conv.history, 0, n - 1)) do out[#out + 1] = m end
+  end
+  return out
+end
 if not f[1] then return {'gone'} end
 if is_terminal(f[1]) then return {'ended', f[1]} end
 local now = now_ms()
 if f[8] == ARGV[2] and f[1] == 'running' then
   local deadline = tonumber(f[3])
-  return {'started', tonumber(f[9]), tonumber(f[10]), deadline, math.max(0, deadline - now), f[7]}
+  return started(tonumber(f[9]), tonumber(f[10]), deadline, math.max(0, deadline - now))
 end
 if f[12] and string.find(' ' .. f[12] .. ' ', ' ' .. ARGV[2] .. ' ', 1, true) then return {'superseded'} end
 if f[2] then
@@ -48,16 +59,20 @@ if not deadline then
 end
 redis.call('HSET', rec, 'status', 'running', 'attempt', attempt, 'attempt_started_at', now,
   'worker', ARGV[1], 'start_token', ARGV[2], 'start_tokens', f[12] and (f[12] .. ' ' .. ARGV[2]) or ARGV[2])
-redis.call('HDEL', rec, 'stop_reason', 'truncated', 'output_tokens', 'first_token_at', 'handed_back', 'last_error')
+redis.call('HDEL', rec, 'stop_reason', 'truncated', 'output_tokens', 'first_token_at', 'handed_back', 'last_error',
+  'usage_more', 'stop_sequence', 'stop_details', 'container')
 if f[4] == '1' then
   local reason = (not interrupted and f[5]) or 'the previous attempt was interrupted: its worker stopped or lost the job'
   append('reset', '{"attempt":' .. attempt .. ',"reason":' .. cjson.encode(reason) .. '}')
   redis.call('DEL', textkey)
   redis.call('HDEL', rec, 'has_output')
 end
-append('status', '{"status":"running","attempt":' .. attempt .. '}')
--- A job that has not ended keeps its keys, however long it runs or waits (create gave them a
--- provisional TTL in case the job never reached the queue).
+-- The attempt's events start here: the record's content is the fold of the log from this event on.
+local attempt_seq = append('status', '{"status":"running","attempt":' .. attempt .. '}')
+redis.call('HSET', rec, 'attempt_seq', attempt_seq)
+-- A job that has not ended keeps its keys, and its conversation its own, however long it runs or
+-- waits (create gave them a provisional TTL in case the job never reached the queue).
 redis.call('PERSIST', rec)
 redis.call('PERSIST', log)
-return {'started', attempt, fence, deadline, deadline - now, f[7]}
+conversation_lifetime(nil)
+return started(attempt, fence, deadline, deadline - now)

@@ -62,7 +62,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
         const stored = await store.read(jobId);
         // Gone before its ending was seen (expired, or lost with Redis's data): nothing to say.
         if (stored === undefined) return;
-        const view = toRecordView(stored.hash, stored.text, 0);
+        const view = toRecordView(stored, 0);
         if (!isTerminal(view.status)) {
           await job.moveToDelayed(Date.now() + notEndedRecheckMs, token);
           // The job may have ended between the read and now, its `ended` message finding this delivery

@@ -1,0 +1,99 @@
+import { benchModel, eventsPath, mapLimit, submitJob, type Directive } from '../genrelay-http.js';
+import { inWindow, type ScenarioResult } from '../result.js';
+import { openViewer } from '../sse-client.js';
+import { round, rounded, summarize } from '../stats.js';
+import type { BenchSystem } from '../system.js';
+import { loopLag, pollUntil, wallClockMs } from '../timing.js';
+
+/** Turns each prepared conversation has before the measured one. */
+const historyTurns = 20;
+
+/**
+ * Scenario 7: a conversation's later turn against a first turn. Prepares `pairs` conversations of 20
+ * turns (a user message and a 40-word answer each), then alternates: a one-turn job, and turn 21 of
+ * one of them (`previous_job_id`: the API resolves the history at submission, the worker gets it with
+ * the attempt's start). Each is timed from before the POST to its first delta at a viewer, and its
+ * POST → 202. History resolution must not add round trips with the turn count: the target is turn 21
+ * within 1 ms of turn 1 (p50).
+ */
+export async function conversationTurn(sys: BenchSystem): Promise<ScenarioResult> {
+  const pairs = sys.options.quick ? 10 : 40;
+  const answer: Directive = { tokens: 40, tps: 100000, ttft_ms: 1 };
+  const measured: Directive = { tokens: 5, tps: 100, ttft_ms: 20, stamp: true, tag: 'conv' };
+  const chains = await mapLimit(Array.from({ length: pairs }, (_, i) => i), 8, async (i) => {
+    let previous = '';
+    for (let turn = 1; turn <= historyTurns; turn += 1) {
+      previous = await submitTurn(sys, answer, previous, `Conversation ${i}, question ${turn}: tell me more about the topic so far.`);
+      await waitEnded(sys, previous);
+    }
+    return previous;
+  });
+
+  const first: number[] = [];
+  const later: number[] = [];
+  const firstSubmit: number[] = [];
+  const laterSubmit: number[] = [];
+  const failures: string[] = [];
+  const loop = loopLag();
+  for (const [i, previous] of chains.entries()) {
+    const a = await firstToken(sys, () => submitJob(sys.api.url, measured, 100)).catch((err: unknown) => void failures.push(String(err)));
+    const b = await firstToken(sys, () => submitTurn(sys, measured, previous, `Conversation ${i}, the last question.`)).catch(
+      (err: unknown) => void failures.push(String(err)),
+    );
+    if (a !== undefined && b !== undefined) {
+      first.push(a.ms);
+      firstSubmit.push(a.submitMs);
+      later.push(b.ms);
+      laterSubmit.push(b.submitMs);
+    }
+  }
+  const check = { machineBusyPct: Number.NaN, clientLoopDelayP99Ms: round(loop.p99Ms()), boundMs: 5 };
+  loop.disable();
+  const f = summarize(first, pairs - first.length);
+  const l = summarize(later, pairs - later.length);
+  const label = `7 conversation turn ${historyTurns + 1} vs turn 1 (${pairs} pairs)`;
+  const delta = l.p50 - f.p50;
+  return {
+    name: 'conversation',
+    rows: inWindow([
+      { scenario: label, metric: 'p50 submit → first token (ms)', genrelay: round(l.p50), baseline: round(f.p50), target: null, met: null },
+      { scenario: label, metric: 'p99 submit → first token (ms)', genrelay: round(l.p99), baseline: round(f.p99), target: null, met: null },
+      { scenario: label, metric: 'p50 Δ turn 21 − turn 1 (ms)', genrelay: round(delta), baseline: 0, target: '≤ 1', met: delta <= 1, meets: (v) => v <= 1 },
+      { scenario: label, metric: 'p50 POST /v1/jobs → 202 (ms)', genrelay: round(summarize(laterSubmit).p50), baseline: round(summarize(firstSubmit).p50), target: null, met: null },
+    ], check),
+    details: { pairs, historyTurns, turn1: rounded(f), turn21: rounded(l), submitTurn1: rounded(summarize(firstSubmit)), submitTurn21: rounded(summarize(laterSubmit)), failures },
+  };
+}
+
+/** `POST /v1/jobs` continuing `previous` (or a first turn when it is ''); the new job's id. */
+async function submitTurn(sys: BenchSystem, directive: Directive, previous: string, words: string): Promise<string> {
+  const body = {
+    messages: [{ role: 'user', content: `${words} <<sim ${JSON.stringify(directive)}>>` }],
+    ...(previous === '' ? { model: benchModel, max_tokens: 100 } : { previous_job_id: previous }),
+  };
+  const res = await fetch(`${sys.api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as { id?: string };
+  if (res.status !== 202 || json.id === undefined) throw new Error(`submit: HTTP ${res.status} ${JSON.stringify(json)}`);
+  return json.id;
+}
+
+/** Waits for a job to end (`?wait=`). */
+async function waitEnded(sys: BenchSystem, id: string): Promise<void> {
+  const res = await fetch(`${sys.api.url}/v1/jobs/${id}?wait=30`);
+  const json = (await res.json()) as { status?: string };
+  if (json.status !== 'completed') throw new Error(`job ${id} ended ${String(json.status)}`);
+}
+
+/** Submits with `submit`, connects a viewer, waits for its first delta: ms from before the POST. */
+async function firstToken(sys: BenchSystem, submit: () => Promise<string>): Promise<{ ms: number; submitMs: number }> {
+  const t0 = wallClockMs();
+  const id = await submit();
+  const submitMs = wallClockMs() - t0;
+  const viewer = await openViewer({ host: sys.api.host, port: sys.api.port, path: eventsPath(id), sampled: true });
+  const got = await pollUntil(() => viewer.counters.firstStampAt > 0 || viewer.counters.closed !== undefined, 10_000, 1);
+  const at = viewer.counters.firstStampAt;
+  await pollUntil(() => viewer.counters.closed !== undefined, 5000, 5);
+  viewer.close();
+  if (!got || at === 0) throw new Error(`job ${id}: no delta`);
+  return { ms: at - t0, submitMs };
+}
