@@ -6,10 +6,12 @@
  */
 import type { ContentBlockView } from './content.js';
 import type { JobError, JobStatus, TerminalStatus, Usage } from './events.js';
+import type { GenerationParams, MessageParam } from './message-params.js';
 
 export type { ContentBlockView, OtherContent, TextContent, ThinkingContent, ToolContent } from './content.js';
 
 export type { DoneData, JobError, JobEvent, JobEventType, JobStatus, TerminalStatus, Usage } from './events.js';
+export type * from './message-params.js';
 
 /** A content block of a message: text, or an image or document the upstream accepts. */
 export type ContentBlock =
@@ -22,17 +24,12 @@ export interface Message {
   readonly content: string | readonly ContentBlock[];
 }
 
-/** The body of `POST /v1/jobs` (API.md §2): Messages parameters for a text generation, plus job options. */
-export interface CreateJobBody {
-  readonly model?: string;
-  readonly max_tokens: number;
-  readonly messages: readonly Message[];
-  readonly system?: string | readonly { readonly type: 'text'; readonly text: string }[];
-  readonly temperature?: number;
-  readonly top_p?: number;
-  readonly top_k?: number;
-  readonly stop_sequences?: readonly string[];
-  readonly thinking?: { readonly type: 'enabled'; readonly budget_tokens: number } | { readonly type: 'disabled' };
+/**
+ * The body of `POST /v1/jobs` (API.md §2): Messages parameters for a generation, plus job options.
+ * Without `previous_job_id`, `max_tokens` and at least one message are required; with it (continuing
+ * that job's conversation, API.md §4.2) both may be left out, and `messages` may be empty.
+ */
+export type CreateJobBody = GenerationParams & {
   /** Capped by the server's `MAX_DURATION_MS`. */
   readonly max_duration_ms?: number;
   /** String values, stored and returned. */
@@ -41,7 +38,15 @@ export interface CreateJobBody {
   readonly webhook?: { readonly url: string };
   /** Lower runs first in a backlog (1 is the highest, as in BullMQ); none: after every prioritised job. */
   readonly priority?: number;
-}
+} & (
+    | { readonly previous_job_id?: never; readonly max_tokens: number; readonly messages: readonly MessageParam[] }
+    | {
+        /** The job whose conversation this one continues. */
+        readonly previous_job_id: string;
+        readonly max_tokens?: number;
+        readonly messages?: readonly MessageParam[];
+      }
+  );
 
 /** The answer to `POST /v1/jobs` (202 for a new job, 200 for an Idempotency-Key replay). */
 export interface JobSubmission {
