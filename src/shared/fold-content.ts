@@ -33,7 +33,7 @@ const indexOf = (data: Record<string, unknown>): number | undefined =>
  * pages, so they cannot disagree. `reset` starts over (a new attempt). A tool's input is taken from its
  * `block_stop` (parsed by the worker with a strict `JSON.parse`); until then the block holds only the
  * raw `partial_json`. Events written before content blocks existed (`delta`/`thinking` without an
- * index) make one text and one thinking block, in the order they first appear.
+ * index) make one text and one thinking block, in the order they first appear, finished by `done`.
  */
 export function createContentFold(): ContentFold {
   let slots = new Map<number, Slot>();
@@ -111,6 +111,10 @@ export function createContentFold(): ContentFold {
           slot.done = true;
           return;
         }
+        case 'done':
+          // Index-less blocks never get a block_stop: the job's end finishes them.
+          for (const [index, slot] of slots) if (index < 0) slot.done = true;
+          return;
         default:
           return;
       }
