@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { blockSchema, stopDetailsSchema, type SimBlock, type SimStopDetails } from './block-directive.js';
+import type { SimStopReason } from './wire.js';
 
 /** HTTP faults: the request is refused before any stream starts, with the real error body. */
 export type SimHttpFault =
@@ -62,6 +64,20 @@ export interface SimBehaviour {
    * can offer many tokens/s without as many frames. Default 1.
    */
   tokens_per_delta: number;
+  /**
+   * Output blocks streamed in order instead of the generated text (and of the thinking block a
+   * `thinking` request gets): text, thinking, redacted_thinking, tool_use, server_tool_use, and any
+   * other type whole (see `block-directive.ts`). Default null. With blocks, `fault_after` and
+   * `tokens_per_delta` count content deltas of every kind, and usage carries every counter.
+   */
+  blocks: readonly SimBlock[] | null;
+  /**
+   * `stop_reason` of a `blocks` answer. Default null: `tool_use` when the last block is a tool_use,
+   * else `end_turn`; `max_tokens` wins whenever the budget cut the output.
+   */
+  stop_reason: SimStopReason | null;
+  /** `stop_details` (`category`, `explanation`) sent in message_delta with a `blocks` answer. Default null. */
+  stop_details: SimStopDetails | null;
 }
 
 /** The built-in behaviour. */
@@ -83,6 +99,9 @@ export const defaultBehaviour: Readonly<SimBehaviour> = Object.freeze({
   tag: null,
   stamp: false,
   tokens_per_delta: 1,
+  blocks: null,
+  stop_reason: null,
+  stop_details: null,
 });
 
 const count = z.number().int().min(0);
@@ -90,6 +109,9 @@ const faults = [
   'http_400', 'http_401', 'http_403', 'http_404', 'http_413', 'http_429', 'http_500', 'http_529',
   'error_event', 'drop', 'stall',
 ] as const satisfies readonly SimFault[];
+const stopReasons = [
+  'end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal', 'model_context_window_exceeded',
+] as const satisfies readonly SimStopReason[];
 const directiveSchema = z.strictObject({
   text: z.string().nullable(),
   style: z.enum(['words', 'markdown']),
@@ -108,6 +130,9 @@ const directiveSchema = z.strictObject({
   tag: z.string().nullable(),
   stamp: z.boolean(),
   tokens_per_delta: z.number().int().min(1),
+  blocks: z.array(blockSchema).nullable(),
+  stop_reason: z.enum(stopReasons).nullable(),
+  stop_details: stopDetailsSchema.nullable(),
 }).partial();
 
 /** Result of looking for a directive: the merged behaviour, or why the directive is unusable. */
