@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   SimBlock, SimCitation, SimRedactedThinkingBlock, SimStopDetails, SimTextBlock, SimThinkingBlock, SimToolUseBlock,
   SimWholeBlock,
@@ -132,7 +133,10 @@ export function planBlocks(
         const caller = tool.caller ?? { type: 'direct' };
         start(index, { type: tool.type, id, name: tool.name, input: {}, caller });
         let json = '';
-        for (const piece of splitJson(asciiJson(tool.input), (seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0, tool.split)) {
+        const full = asciiJson(tool.input);
+        // Seeded by the input itself, so streaming and non-streaming answers cut (and count) alike.
+        const splitSeed = createHash('sha256').update(`${index}:${full}`).digest().readUInt32BE(0);
+        for (const piece of splitJson(full, splitSeed, tool.split)) {
           if (!delta(index, 'frame', raw(index, { type: 'input_json_delta', partial_json: piece }))) break;
           json += piece;
         }
