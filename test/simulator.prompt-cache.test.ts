@@ -1,7 +1,6 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { canonicalJson } from '../src/simulator/prompt-cache.js';
+import { canonicalJson, startSimulator, type Simulator } from '../src/simulator/index.js';
 import { SIM_MODEL } from './support/simulator-client.js';
 
 let sim: Simulator;

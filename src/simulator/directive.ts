@@ -30,7 +30,10 @@ export interface SimBehaviour {
   style: 'words' | 'markdown';
   /** Deltas to generate when `text` is null. Default 40. */
   tokens: number;
-  /** "word" (default): one word with its leading space per delta; a number: that many code points. */
+  /**
+   * "word" (default): one word with its leading space per delta; a number: that many code points.
+   * Cuts text and, with `blocks`, thinking too.
+   */
   chunk: 'word' | number;
   /** Delay from the request to the first content_block_delta (non-streaming: to the response). Default 20. */
   ttft_ms: number;
@@ -40,7 +43,10 @@ export interface SimBehaviour {
   ping_ms: number;
   /** Fault to inject. Default null (none). */
   fault: SimFault | null;
-  /** Text deltas sent before error_event / drop / stall. Default null: half the deltas, rounded down. */
+  /**
+   * Text deltas sent before error_event / drop / stall (with `blocks`: content deltas of every kind).
+   * Default null: half the deltas, rounded down.
+   */
   fault_after: number | null;
   /** `error.type` of the error_event fault. Default "overloaded_error". */
   error_type: string;
