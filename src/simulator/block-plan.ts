@@ -61,13 +61,17 @@ export function planBlocks(
   const server = { web_search_requests: 0, web_fetch_requests: 0 };
   /** Queues a paced delta if the budget allows it; false (and the output is cut) when it does not. */
   const delta = (index: number, kind: BlockStep['kind'], value: string): boolean => {
-    if (left < perDelta) return !(cut = true);
+    if (left < perDelta) {
+      cut = true;
+      return false;
+    }
     left -= perDelta;
     events.push({ step: { index, kind, value } });
     return true;
   };
   const raw = (index: number, d: Record<string, unknown>) => frame({ type: 'content_block_delta', index, delta: d });
-  const start = (index: number, block: Record<string, unknown>) => events.push({ frame: frame({ type: 'content_block_start', index, content_block: block }) });
+  const start = (index: number, block: Record<string, unknown>) =>
+    events.push({ frame: frame({ type: 'content_block_start', index, content_block: block }) });
   const stop = (index: number) => events.push({ frame: frame({ type: 'content_block_stop', index }) });
 
   for (const [index, block] of blocks.entries()) {
