@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimBehaviour } from './directive.js';
 import { handleMessages } from './handle-messages.js';
+import { createPromptCache } from './prompt-cache.js';
 import { createRequestLog, type SimRequestRecord } from './records.js';
+import { createSignatureBook } from './signatures.js';
 import { makeId, sendError, sendJson } from './wire.js';
 
 /** Options of `startSimulator`. */
@@ -13,6 +16,18 @@ export interface SimulatorOptions {
   host?: string;
   /** Behaviour for requests without a directive, and under every directive. Default: the built-in one. */
   defaults?: Partial<SimBehaviour>;
+  /**
+   * Prompt-cache minimum: a prefix of fewer tokens (a quarter of its canonical characters) is neither
+   * cached nor read. Default 1024, the API's minimum for most models.
+   */
+  cacheMinTokens?: number;
+  /**
+   * Key of the HMAC behind default thinking signatures and redacted data. Default: random per
+   * simulator. Set it only to record reproducible fixtures (`test/fixtures/sse/record.ts`).
+   */
+  secret?: string;
+  /** Clock of the prompt cache (ms since the epoch), so a test can expire entries. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** A running simulated Messages API. */
@@ -21,7 +36,7 @@ export interface Simulator {
   readonly url: string;
   /** Every `/v1/messages` request so far, oldest first (live: records update as streams progress). */
   readonly requests: readonly SimRequestRecord[];
-  /** Forgets the records and the `fault_times` counters (same as `POST /_sim/reset`). */
+  /** Forgets the records and the `fault_times` counters (same as `POST /_sim/reset`); not the prompt cache or signatures. */
   reset(): void;
   /** Stops timers, destroys open sockets and stops listening. Idempotent. */
   close(): Promise<void>;
@@ -39,6 +54,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const deps = {
     log,
     defaults: options.defaults ?? {},
+    book: createSignatureBook(options.secret ?? randomBytes(32).toString('base64')),
+    cache: createPromptCache({ minTokens: options.cacheMinTokens ?? 1024, now: options.now ?? Date.now }),
     serverClosing: () => isClosing,
     track: (res: ServerResponse, cancel: () => void) => {
       if (res.destroyed) return cancel();

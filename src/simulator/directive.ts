@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { blockSchema, stopDetailsSchema, type SimBlock, type SimStopDetails } from './block-directive.js';
+import type { SimStopReason } from './wire.js';
 
 /** HTTP faults: the request is refused before any stream starts, with the real error body. */
 export type SimHttpFault =
@@ -28,7 +30,10 @@ export interface SimBehaviour {
   style: 'words' | 'markdown';
   /** Deltas to generate when `text` is null. Default 40. */
   tokens: number;
-  /** "word" (default): one word with its leading space per delta; a number: that many code points. */
+  /**
+   * "word" (default): one word with its leading space per delta; a number: that many code points.
+   * Cuts text and, with `blocks`, thinking too.
+   */
   chunk: 'word' | number;
   /** Delay from the request to the first content_block_delta (non-streaming: to the response). Default 20. */
   ttft_ms: number;
@@ -38,7 +43,10 @@ export interface SimBehaviour {
   ping_ms: number;
   /** Fault to inject. Default null (none). */
   fault: SimFault | null;
-  /** Text deltas sent before error_event / drop / stall. Default null: half the deltas, rounded down. */
+  /**
+   * Text deltas sent before error_event / drop / stall (with `blocks`: content deltas of every kind).
+   * Default null: half the deltas, rounded down.
+   */
   fault_after: number | null;
   /** `error.type` of the error_event fault. Default "overloaded_error". */
   error_type: string;
@@ -62,6 +70,20 @@ export interface SimBehaviour {
    * can offer many tokens/s without as many frames. Default 1.
    */
   tokens_per_delta: number;
+  /**
+   * Output blocks streamed in order instead of the generated text (and of the thinking block a
+   * `thinking` request gets): text, thinking, redacted_thinking, tool_use, server_tool_use, and any
+   * other type whole (see `block-directive.ts`). Default null. With blocks, `fault_after` and
+   * `tokens_per_delta` count content deltas of every kind, and usage carries every counter.
+   */
+  blocks: readonly SimBlock[] | null;
+  /**
+   * `stop_reason` of a `blocks` answer. Default null: `tool_use` when the last block is a tool_use,
+   * else `end_turn`; `max_tokens` wins whenever the budget cut the output.
+   */
+  stop_reason: SimStopReason | null;
+  /** `stop_details` (`category`, `explanation`) sent in message_delta with a `blocks` answer. Default null. */
+  stop_details: SimStopDetails | null;
 }
 
 /** The built-in behaviour. */
@@ -83,6 +105,9 @@ export const defaultBehaviour: Readonly<SimBehaviour> = Object.freeze({
   tag: null,
   stamp: false,
   tokens_per_delta: 1,
+  blocks: null,
+  stop_reason: null,
+  stop_details: null,
 });
 
 const count = z.number().int().min(0);
@@ -90,6 +115,9 @@ const faults = [
   'http_400', 'http_401', 'http_403', 'http_404', 'http_413', 'http_429', 'http_500', 'http_529',
   'error_event', 'drop', 'stall',
 ] as const satisfies readonly SimFault[];
+const stopReasons = [
+  'end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal', 'model_context_window_exceeded',
+] as const satisfies readonly SimStopReason[];
 const directiveSchema = z.strictObject({
   text: z.string().nullable(),
   style: z.enum(['words', 'markdown']),
@@ -108,6 +136,9 @@ const directiveSchema = z.strictObject({
   tag: z.string().nullable(),
   stamp: z.boolean(),
   tokens_per_delta: z.number().int().min(1),
+  blocks: z.array(blockSchema).nullable(),
+  stop_reason: z.enum(stopReasons).nullable(),
+  stop_details: stopDetailsSchema.nullable(),
 }).partial();
 
 /** Result of looking for a directive: the merged behaviour, or why the directive is unusable. */

@@ -2,16 +2,22 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveBehaviour, type SimBehaviour } from './directive.js';
 import { isHttpFault, sendHttpFault, sendTypedError } from './http-faults.js';
-import { outputTokens, planContent, planOutput } from './plan.js';
+import { planAnswer } from './plan-answer.js';
+import type { PromptCache } from './prompt-cache.js';
 import { redactHeaders, type RequestLog, type SimRequestRecord } from './records.js';
-import { countInputTokens, isProblem, parseMessagesRequest } from './request.js';
+import { countInputTokens, isProblem, parseMessagesRequest, promptTexts } from './request.js';
+import type { SignatureBook } from './signatures.js';
 import { streamResponse } from './stream-response.js';
-import { makeId, messageObject, sendError, sendJson } from './wire.js';
+import { makeId, sendError, sendJson } from './wire.js';
 
 /** What the `/v1/messages` handler shares with the server. */
 export interface MessagesDeps {
   readonly log: RequestLog;
   readonly defaults: Partial<SimBehaviour>;
+  /** Thinking signatures and redacted data issued, checked when sent back. */
+  readonly book: SignatureBook;
+  /** The simulated prompt cache. */
+  readonly cache: PromptCache;
   /** True once `close()` began: closes after that are not the client's doing. */
   readonly serverClosing: () => boolean;
   /** Keeps a cancel function until the answer is over, so `close()` can stop its timers. */
@@ -33,11 +39,14 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
   const hash = createHash('sha256').update(raw ?? '').digest();
   const record = (body: unknown, key: string, tag: string | null, n: number): SimRequestRecord =>
     deps.log.add({
-      id: requestId, key, tag, n, body, headers: redactHeaders(req.headers), startedAt,
+      id: requestId, key, tag, n, body, raw: raw ?? '', headers: redactHeaders(req.headers), startedAt,
       status: 200, fault: null, deltasSent: 0, textSent: '', outcome: 'in_progress',
     });
   const reject = (body: unknown, status: number, type: string, message: string): void => {
-    Object.assign(record(body, `body:${hash.toString('hex', 0, 8)}`, null, 0), { status, outcome: 'rejected' });
+    // The directive's tag, when it can be read, lets a test find the request the simulator refused.
+    const directive = resolveBehaviour(promptTexts(body), deps.defaults);
+    const tag = directive.ok ? directive.behaviour.tag : null;
+    Object.assign(record(body, `body:${hash.toString('hex', 0, 8)}`, tag, 0), { status, outcome: 'rejected' });
     sendError(res, status, type, message, requestId);
   };
 
@@ -52,7 +61,8 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
   // Credentials are checked first, as the real API does; the body is parsed earlier only for the record.
   if (!hasCredentials(req)) return reject(body, 401, 'authentication_error', 'invalid x-api-key');
   if (!json) return reject(null, 400, 'invalid_request_error', 'There was an error parsing the body of your request: invalid JSON');
-  const request = parseMessagesRequest(body);
+  const version = req.headers['anthropic-version'];
+  const request = parseMessagesRequest(body, { version: typeof version === 'string' ? version : undefined, book: deps.book });
   if (isProblem(request)) return reject(body, request.status, request.type, request.message);
   const resolved = resolveBehaviour(request.texts, deps.defaults);
   if (!resolved.ok) return reject(body, 400, 'invalid_request_error', resolved.message);
@@ -72,22 +82,21 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     return sendHttpFault(res, rec.fault, behaviour, requestId);
   }
 
-  const plan = planOutput(request, behaviour, hash.readUInt32BE(0));
-  const inputTokens = countInputTokens(request.texts);
+  // The cache is read and written only by requests that get an answer, as the API's prefill would.
+  const cached = deps.cache.use(request.model, request.cacheUnits);
+  const input = cached ?? { input: countInputTokens(request.texts), cacheCreation: 0, cacheRead: 0 };
+  const head = { id: makeId('msg_01'), model: request.model, input, full: behaviour.blocks !== null || cached !== null };
+  const answer = planAnswer(request, behaviour, hash.readUInt32BE(0), head, deps.book);
   if (request.stream) {
     const cancel = streamResponse({
-      res, model: request.model, requestId, inputTokens, behaviour, plan, fault: rec.fault, record: rec,
-      serverClosing: deps.serverClosing,
+      res, requestId, behaviour, script: answer.script(), fault: rec.fault, record: rec, serverClosing: deps.serverClosing,
     });
     return deps.track(res, cancel);
   }
   respondLater(res, behaviour, rec, deps, () => {
-    rec.deltasSent = plan.ends.length;
-    rec.textSent = plan.text;
-    sendJson(res, messageObject({
-      id: makeId('msg_01'), model: request.model, content: planContent(plan), stopReason: plan.stopReason,
-      stopSequence: plan.stopSequence, inputTokens, outputTokens: outputTokens(plan),
-    }), requestId);
+    rec.deltasSent = answer.deltas;
+    rec.textSent = answer.text;
+    sendJson(res, answer.message(), requestId);
   });
 }
 

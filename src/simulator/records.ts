@@ -14,12 +14,14 @@ export interface SimRequestRecord {
   readonly id: string;
   /** `fault_times` group: the directive's `key`, else a hash of the raw body. */
   readonly key: string;
-  /** The directive's `tag`, or null. */
+  /** The directive's `tag`, or null (also on a `rejected` request whose directive could be read). */
   readonly tag: string | null;
   /** 1 for the first request with this key, 2 for the next…; 0 for a `rejected` request. */
   readonly n: number;
   /** The parsed JSON body (null when it was not JSON). */
   readonly body: unknown;
+  /** The body exactly as received (UTF-8 decoded; empty past the 32 MB limit): the bytes the upstream got. */
+  readonly raw: string;
   /** Request headers, with `x-api-key` and `authorization` values redacted. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** `Date.now()` when the request arrived. */
@@ -28,9 +30,9 @@ export interface SimRequestRecord {
   status: number;
   /** The fault actually applied to this request (null when none, or `fault_times` was used up). */
   fault: SimFault | null;
-  /** Text deltas written so far. */
+  /** Text deltas written so far; with `blocks`, content deltas of every kind (text, thinking, input_json, citations). */
   deltasSent: number;
-  /** The text of those deltas, exactly as written (stamps included): what a client was sent. */
+  /** The text of the text deltas written, exactly as written (stamps included): what a client was sent. */
   textSent: string;
   /** How the request ended so far (see `SimOutcome`). */
   outcome: SimOutcome;

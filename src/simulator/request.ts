@@ -1,3 +1,6 @@
+import { conversationProblem } from './conversation-rules.js';
+import { cacheUnits, type CacheUnit } from './prompt-cache.js';
+import type { SignatureBook } from './signatures.js';
 import type { ApiErrorType } from './wire.js';
 
 /** The parts of a Messages request body the simulator acts on. */
@@ -12,9 +15,27 @@ export interface MessagesRequest {
   readonly stopSequences: readonly string[];
   /** `thinking: {type: "enabled"}` (or the newer `"adaptive"`) was requested. */
   readonly thinking: boolean;
-  /** Every prompt text in order: the system prompt, then each message's string content or text blocks. */
+  /**
+   * Every prompt text in order: the system prompt, then each message's string content, text blocks
+   * and `tool_result` text (string or text blocks), whatever the role.
+   */
   readonly texts: readonly string[];
+  /** The prompt's cacheable units (tools, system, messages) for the prompt cache. */
+  readonly cacheUnits: readonly CacheUnit[];
 }
+
+/** What validation needs besides the body. */
+export interface RequestContext {
+  /** The `anthropic-version` header; `2026-10-21` and later apply that version's rules. */
+  readonly version: string | undefined;
+  /** Signatures and redacted data this simulator issued, to check thinking blocks sent back. */
+  readonly book: SignatureBook;
+}
+
+/** The first API version without sampling parameters and with the stricter content rules. */
+const VERSION_2026_10_21 = '2026-10-21';
+/** Most blocks with `cache_control` one request may carry. */
+const MAX_BREAKPOINTS = 4;
 
 /** A request the real API would refuse: status, error type and message. */
 export interface RequestProblem {
@@ -23,8 +44,12 @@ export interface RequestProblem {
   readonly message: string;
 }
 
-/** Validates a parsed body the way the Messages API does, in the same order of checks. */
-export function parseMessagesRequest(body: unknown): MessagesRequest | RequestProblem {
+/**
+ * Validates a parsed body the way the Messages API does, in the same order of checks: the fields,
+ * the sampling parameters version 2026-10-21 removed, the model, the conversation
+ * (`conversation-rules.ts`), then at most four cache breakpoints.
+ */
+export function parseMessagesRequest(body: unknown, ctx: RequestContext): MessagesRequest | RequestProblem {
   const invalid = (message: string): RequestProblem => ({ status: 400, type: 'invalid_request_error', message });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid('body: Input should be an object');
   const b = body as Record<string, unknown>;
@@ -51,7 +76,17 @@ export function parseMessagesRequest(body: unknown): MessagesRequest | RequestPr
     if (typeof budget !== 'number' || !Number.isInteger(budget)) return invalid('thinking.enabled.budget_tokens: Field required');
     if (budget >= maxTokens) return invalid('`max_tokens` must be greater than `thinking.budget_tokens`');
   }
+  const strict = ctx.version !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(ctx.version) && ctx.version >= VERSION_2026_10_21;
+  const sampling = strict ? Object.keys(b).find((k) => k === 'temperature' || k === 'top_p' || k === 'top_k') : undefined;
+  if (sampling !== undefined) return invalid(`${sampling}: Extra inputs are not permitted`);
   if (!b['model'].startsWith('claude')) return { status: 404, type: 'not_found_error', message: `model: ${b['model']}` };
+  const conversation = conversationProblem(messages, { strict, book: ctx.book });
+  if (conversation !== null) return invalid(conversation);
+  const units = cacheUnits(b);
+  const breakpoints = units.filter((u) => u.ttlMs !== null).length;
+  if (breakpoints > MAX_BREAKPOINTS) {
+    return invalid(`A maximum of ${MAX_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`);
+  }
 
   return {
     model: b['model'],
@@ -59,8 +94,19 @@ export function parseMessagesRequest(body: unknown): MessagesRequest | RequestPr
     stream: b['stream'] === true,
     stopSequences: stops.filter((s) => s !== ''),
     thinking: thinkingOn,
-    texts: [...contentTexts(b['system']), ...messages.flatMap((m: unknown) => contentTexts(field(m, 'content')))],
+    texts: promptTexts(b),
+    cacheUnits: units,
   };
+}
+
+/**
+ * The texts a directive is looked for in, in prompt order (see `MessagesRequest.texts`). Works on any
+ * body, valid or not, so a refused request can still be recorded with its directive's tag.
+ */
+export function promptTexts(body: unknown): string[] {
+  const messages = field(body, 'messages');
+  const list = Array.isArray(messages) ? messages : [];
+  return [...contentTexts(field(body, 'system')), ...list.flatMap((m: unknown) => contentTexts(field(m, 'content')))];
 }
 
 /** True when `parseMessagesRequest` refused the body. */
@@ -80,8 +126,10 @@ function contentTexts(content: unknown): string[] {
   if (!Array.isArray(content)) return [];
   const out: string[] = [];
   for (const block of content) {
+    const type = field(block, 'type');
     const text = field(block, 'text');
-    if (field(block, 'type') === 'text' && typeof text === 'string') out.push(text);
+    if (type === 'text' && typeof text === 'string') out.push(text);
+    else if (type === 'tool_result') out.push(...contentTexts(field(block, 'content')));
   }
   return out;
 }

@@ -1,26 +1,37 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { SimBehaviour } from './directive.js';
-import { createFrameWriter } from './frame-writer.js';
-import { outputTokens, type OutputPlan } from './plan.js';
+import { createFrameWriter, type FrameWriter } from './frame-writer.js';
 import type { SimRequestRecord } from './records.js';
-import { formatStamp } from './stamp.js';
-import { deltaFrame, frame, makeId, messageObject } from './wire.js';
+import { frame } from './wire.js';
+
+/**
+ * What one streamed answer sends, step by step: the engine below paces the steps (one content delta
+ * each), pings and injects faults; a script knows the frames (`text-script.ts`, `block-script.ts`).
+ */
+export interface StreamScript {
+  /** Paced steps (content deltas). */
+  readonly steps: number;
+  /** The step at which error_event, drop or stall acts, given the directive's `fault_after`. */
+  faultStep(faultAfter: number | null): number;
+  /** Writes message_start, the first content_block_start, `ping`, and any frame before the first delta. */
+  open(out: FrameWriter, ping: string): void;
+  /** Writes step `i` (its delta and the unpaced frames after it) and updates the record. */
+  step(i: number, out: FrameWriter, record: SimRequestRecord): void;
+  /** Writes the closing frames: the last content_block_stop, message_delta, message_stop. */
+  finish(out: FrameWriter, record: SimRequestRecord): void;
+}
 
 /** Everything one streamed answer needs. */
 export interface StreamArgs {
   /** The response to stream into (headers not sent yet). */
   readonly res: ServerResponse;
-  /** The request's model, echoed in message_start. */
-  readonly model: string;
   /** Sent as the `request-id` header. */
   readonly requestId: string;
-  /** `usage.input_tokens` of message_start. */
-  readonly inputTokens: number;
-  /** Pacing (ttft_ms, tps, ping_ms), fault_after, error_type, split_utf8, stamp. */
+  /** Pacing (ttft_ms, tps, ping_ms), fault_after, error_type, split_utf8. */
   readonly behaviour: SimBehaviour;
   /** What to send. */
-  readonly plan: OutputPlan;
+  readonly script: StreamScript;
   /** The fault of this request after `fault_times` (only error_event, drop and stall act here). */
   readonly fault: SimBehaviour['fault'];
   /** Updated as deltas go out and when the stream ends. */
@@ -38,14 +49,12 @@ const ERROR_MESSAGES: Record<string, string> = { overloaded_error: 'Overloaded',
  * cancel function (idempotent) for server shutdown; a client close cancels by itself.
  */
 export function streamResponse(args: StreamArgs): () => void {
-  const { res, behaviour, plan, record } = args;
+  const { res, behaviour, script, record } = args;
   const t0 = performance.now();
   const interval = 1000 / behaviour.tps;
-  const thinkingCount = plan.thinking.length;
-  const textCount = plan.ends.length;
-  const textIndex = plan.signature !== '' ? 1 : 0;
+  const total = script.steps;
   const streamFault = args.fault === 'error_event' || args.fault === 'drop' || args.fault === 'stall';
-  const faultAt = streamFault ? Math.min(behaviour.fault_after ?? Math.floor(textCount / 2), textCount) : -1;
+  const faultAt = streamFault ? script.faultStep(behaviour.fault_after) : -1;
   const out = createFrameWriter(res, behaviour.split_utf8);
   let step = 0;
   let nextPingAt = t0 + behaviour.ping_ms;
@@ -72,13 +81,7 @@ export function streamResponse(args: StreamArgs): () => void {
   };
   const finish = (): void => {
     end('completed');
-    out.write(frame({ type: 'content_block_stop', index: textIndex }));
-    out.write(frame({
-      type: 'message_delta',
-      delta: { stop_reason: plan.stopReason, stop_sequence: plan.stopSequence },
-      usage: { output_tokens: outputTokens(plan, record.deltasSent) },
-    }));
-    out.write(frame({ type: 'message_stop' }));
+    script.finish(out, record);
     out.end();
   };
   const fault = (): void => {
@@ -94,40 +97,21 @@ export function streamResponse(args: StreamArgs): () => void {
     out.write(frame({ type: 'error', error: { type, message: ERROR_MESSAGES[type] ?? 'Simulated error' } }));
     out.end();
   };
-  const closeThinking = (): void => {
-    out.write(frame({
-      type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: plan.signature },
-    }));
-    out.write(frame({ type: 'content_block_stop', index: 0 }));
-    out.write(blockStart(1, 'text'));
-  };
 
   /** Runs paced step number `step`; false once the stream is over (finished, faulted or stalled). */
   const runStep = (): boolean => {
-    if (step < thinkingCount) {
-      out.write(deltaFrame(0, 'thinking_delta', plan.thinking[step] ?? ''));
-      step++;
-      if (step === thinkingCount) closeThinking();
-    } else {
-      const sent = step - thinkingCount;
-      if (sent === faultAt) {
-        fault();
-        return false;
-      }
-      if (sent >= textCount) {
-        finish();
-        return false;
-      }
-      const piece = plan.text.slice(plan.ends[sent - 1] ?? 0, plan.ends[sent]);
-      // Stamped when written, not when due: a late timer shows up as latency, as it should.
-      const written = behaviour.stamp ? piece + formatStamp() : piece;
-      out.write(deltaFrame(textIndex, 'text_delta', written));
-      record.deltasSent = sent + 1;
-      record.textSent += written;
-      step++;
+    if (step === faultAt) {
+      fault();
+      return false;
     }
+    if (step >= total) {
+      finish();
+      return false;
+    }
+    script.step(step, out, record);
+    step++;
     // The last delta ends the stream at once, not one interval later, unless a fault is due there.
-    if (step === thinkingCount + textCount && faultAt !== textCount) {
+    if (step === total && faultAt !== total) {
       finish();
       return false;
     }
@@ -157,20 +141,7 @@ export function streamResponse(args: StreamArgs): () => void {
     'cache-control': 'no-cache',
     'request-id': args.requestId,
   });
-  const message = messageObject({
-    id: makeId('msg_01'), model: args.model, content: [], stopReason: null, stopSequence: null,
-    inputTokens: args.inputTokens, outputTokens: 1,
-  });
-  out.write(frame({ type: 'message_start', message }));
-  out.write(blockStart(0, textIndex === 1 ? 'thinking' : 'text'));
-  out.write(PING);
-  // A thinking block left without deltas (max_tokens 1) still closes before the text block.
-  if (textIndex === 1 && thinkingCount === 0) closeThinking();
+  script.open(out, PING);
   schedule();
   return stopTimer;
-}
-
-function blockStart(index: number, kind: 'text' | 'thinking'): string {
-  const block = kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' };
-  return frame({ type: 'content_block_start', index, content_block: block });
 }

@@ -12,10 +12,17 @@ export type ApiErrorType =
   | 'api_error'
   | 'overloaded_error';
 
-/** Why a message stopped, as far as the simulator can produce it. */
-export type SimStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence';
+/** Why a message stopped: every `StopReason` of the API. */
+export type SimStopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
 
-/** One output content block: text, or thinking with its signature. */
+/** One output content block of a plain answer: text, or thinking with its signature. */
 export type SimContentBlock =
   | { type: 'text'; text: string }
   | { type: 'thinking'; thinking: string; signature: string };
@@ -23,7 +30,7 @@ export type SimContentBlock =
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A random id in the real API's style: `prefix` then 24 base62 characters. */
-export function makeId(prefix: 'req_011' | 'msg_01' | 'sig_'): string {
+export function makeId(prefix: 'req_011' | 'msg_01' | 'toolu_01' | 'srvtoolu_01'): string {
   const bytes = randomBytes(24);
   let out = prefix;
   for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
@@ -66,6 +73,32 @@ export function messageObject(args: {
     stop_reason: args.stopReason,
     stop_sequence: args.stopSequence,
     usage: { input_tokens: args.inputTokens, output_tokens: args.outputTokens },
+  };
+}
+
+/**
+ * The Message object with every usage counter (answers with `blocks` or cache breakpoints): empty and
+ * unfinished for message_start, complete for a non-streaming answer. `usage` comes from `usage.ts`.
+ */
+export function fullMessageObject(args: {
+  id: string;
+  model: string;
+  content: readonly unknown[];
+  stopReason: SimStopReason | null;
+  stopSequence: string | null;
+  stopDetails: unknown;
+  usage: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    id: args.id,
+    type: 'message',
+    role: 'assistant',
+    content: args.content,
+    model: args.model,
+    stop_reason: args.stopReason,
+    stop_sequence: args.stopSequence,
+    stop_details: args.stopDetails,
+    usage: args.usage,
   };
 }
 
