@@ -80,6 +80,16 @@ describe('the genrelay command', () => {
     expect(plain.stderr).not.toContain('\x1b');
   });
 
+  it('run prints tool calls (name and input) on stderr as they finish and exits 0 on a tool_use stop', async () => {
+    const input = { location: 'Paris', days: 2 };
+    const prompt = simPrompt({ blocks: [{ type: 'text', text: 'Checking.' }, { type: 'tool_use', name: 'get_weather', input }] } as never);
+    const r = await genrelay(['run', prompt], { url: sys.url });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Checking.');
+    expect(r.stderr).toContain(`tool call: get_weather ${JSON.stringify(input)}`);
+    expect(r.stderr).toMatch(/stop tool_use/);
+  });
+
   it('run reads the prompt from stdin, or -f FILE, and takes --system, --metadata, --max-duration and --priority', async () => {
     const r = await genrelay(['--json', 'run', '--system', 'be brief', '--metadata', 'user=u_1', '--max-duration', '30', '--priority', '7', '--detach'], {
       url: sys.url,

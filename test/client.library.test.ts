@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Through the package's own export, as a service imports it (npm test builds dist/ first).
-import { collectText, ConnectionError, createClient, ProblemError, WaitTimeoutError, type StreamEvent } from 'genrelay/client';
+import { collectText, ConnectionError, createClient, createContentFold, ProblemError, WaitTimeoutError, type ConversationEvent, type StreamEvent } from 'genrelay/client';
 import { freePort } from './support/free-port.js';
 import { startCluster, startNode, type Cluster, type NodeProcess } from './support/processes.js';
 import { jobEnded, simPrompt, words } from './support/system.js';
@@ -85,6 +85,48 @@ describe('genrelay/client', () => {
       expect(record['text']).toBe(text);
     });
   }
+
+  it('conversations: previous_job_id continues, follow goes turn after turn across an API restart, the fold rebuilds each reply', async () => {
+    const genrelay = client();
+    const first = await genrelay.jobs.create({ max_tokens: 200, messages: [{ role: 'user', content: simPrompt({ text: words(30, 'one'), tps: 40 }) }] });
+    const firstRecord = await genrelay.jobs.wait(first.id);
+    const conversationId = String(firstRecord.conversation_id);
+    const abort = new AbortController();
+    const seen: ConversationEvent[] = [];
+    let second = '';
+    let restarted: Promise<void> | undefined;
+    const fold = createContentFold();
+    const replies: unknown[] = [];
+    try {
+      for await (const event of genrelay.conversations.follow(conversationId, { signal: abort.signal })) {
+        seen.push(event);
+        if (event.type === 'turn') fold.apply({ type: 'reset', data: {} });
+        fold.apply(event);
+        if (event.type === 'done') replies.push(fold.content());
+        if (event.type === 'done' && event.turn === 1) {
+          second = (await genrelay.jobs.create({ previous_job_id: first.id, messages: [{ role: 'user', content: simPrompt({ text: words(60, 'two'), tps: 30 }) }] })).id;
+        }
+        if (event.type === 'delta' && event.turn === 2 && event.seq === 8) {
+          restarted ??= (async () => {
+            await api.stop('SIGTERM', 15_000);
+            api = await startApi();
+          })();
+        }
+        if (event.type === 'done' && event.turn === 2) abort.abort();
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+    }
+    await restarted;
+    expect(seen.map((e) => e.id)).toEqual([...new Set(seen.map((e) => e.id))]);
+    expect(seen.filter((e) => e.type === 'turn').map((e) => e.data)).toEqual([
+      { job_id: first.id, turn: 1, previous_job_id: null },
+      { job_id: second, turn: 2, previous_job_id: first.id },
+    ]);
+    const view = await genrelay.conversations.get(conversationId);
+    expect(view.turns.map((t) => t.content)).toEqual(replies);
+    expect(view.turns[1]?.content).toEqual([{ type: 'text', text: words(60, 'two') }]);
+  });
 
   it('follow from a cursor gets exactly the rest; a cursor at done ends at once', async () => {
     const job = await client().jobs.create({ max_tokens: 100, messages: [{ role: 'user', content: simPrompt({ tokens: 20 }) }] });

@@ -20,7 +20,7 @@ describe.each(backendNames)('conversations, on %s', (on) => {
       messages: [{ role: 'user', content: `${tag} ${simPrompt({ text, tag })}` }],
       ...extra,
     });
-    expect(status).toBe(202);
+    expect(status, JSON.stringify(json)).toBe(202);
     return String(json['id']);
   };
   const upstreamBody = (tag: string) => sys.sim.requests.filter((r) => r.tag === tag).at(-1)?.body as { messages: { role: string; content: unknown }[] };
@@ -53,6 +53,20 @@ describe.each(backendNames)('conversations, on %s', (on) => {
     ]);
     expect(view.turns[1]?.messages).toEqual([{ role: 'user', content: expect.stringContaining('c2') }]);
     expect(view.turns[1]?.content).toEqual([{ type: 'text', text: 'About two million.' }]);
+  });
+
+  it('prompt caching: from turn 2 the history is cached, and turn 3 reads what turn 2 cached (usage shows it)', async () => {
+    const system = `You are a careful assistant. ${'Keep answers short and exact. '.repeat(200)}`;
+    const first = await say('One.', 'p1', { system });
+    const one = (await jobEnded(sys.url, first))['usage'] as Record<string, number>;
+    expect([one['cache_read_input_tokens'] ?? 0, one['cache_creation_input_tokens'] ?? 0]).toEqual([0, 0]);
+    const second = await say('Two.', 'p2', { previous_job_id: first });
+    const two = (await jobEnded(sys.url, second))['usage'] as Record<string, number>;
+    expect(two['cache_creation_input_tokens']).toBeGreaterThan(1024);
+    const third = await say('Three.', 'p3', { previous_job_id: second });
+    const three = (await jobEnded(sys.url, third))['usage'] as Record<string, number>;
+    expect(three['cache_read_input_tokens']).toBe(two['cache_creation_input_tokens']);
+    expect(three['input_tokens']).toBeLessThan(three['cache_read_input_tokens'] ?? 0);
   });
 
   it('refuses before anything is queued: unknown previous job 404, a running one 409 naming its status', async () => {

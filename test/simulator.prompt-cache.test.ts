@@ -56,6 +56,23 @@ describe('simulator prompt cache', () => {
     expect(plain.usage).toMatchObject({ cache_read_input_tokens: first.creation, cache_creation_input_tokens: 0, input_tokens: first.input });
   });
 
+  it('one breakpoint at the end of each turn reads the turn before (the API looks back about 20 blocks)', async () => {
+    const turn = (n: number) => ({ role: 'user' as const, content: [{ type: 'text' as const, text: `${longText(`turn${n}`)} <<sim {"text":"ok"}>>` }] });
+    const mark = (m: ReturnType<typeof turn>) => ({ ...m, content: m.content.map((b) => ({ ...b, cache_control: ephemeral })) });
+    const answer = { role: 'assistant' as const, content: [{ type: 'text' as const, text: 'ok' }] };
+    const one = await usage(params({ messages: [mark(turn(1))] }));
+    expect(one).toMatchObject({ read: 0, creation: expect.any(Number) });
+    const two = await usage(params({ messages: [turn(1), answer, mark(turn(2))] }));
+    expect(two.read).toBe(one.creation);
+    expect(two.creation).toBeGreaterThan(0);
+    const three = await usage(params({ messages: [turn(1), answer, turn(2), answer, mark(turn(3))] }));
+    expect(three.read).toBe(one.creation + two.creation);
+    // Further back than the lookback, nothing is found.
+    const far = Array.from({ length: 24 }, () => answer);
+    const miss = await usage(params({ messages: [turn(1), answer, turn(2), ...far, mark(turn(4))] }));
+    expect(miss.read).toBe(0);
+  });
+
   it('reads the longest cached prefix and writes the later breakpoints (tools, system, messages order)', async () => {
     const sys = system(longText('rules'));
     const turn = (text: string) => [{ role: 'user' as const, content: [{ type: 'text' as const, text: `${longText(text)} <<sim {"text":"ok"}>>`, cache_control: ephemeral }] }];

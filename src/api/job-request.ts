@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isJobId } from '../shared/ids.js';
 import { AppError } from '../shared/errors.js';
 import { webhookUrlProblem } from '../shared/webhook-target.js';
 import type { CreateJobBody } from '../shared/wire.js';
@@ -53,7 +54,7 @@ export function jobRequestSchema(limits: JobRequestLimits) {
       previous_job_id: z
         .string()
         .max(200)
-        .regex(/^job_[A-Za-z0-9_-]+$/, 'must be a job id (job_…)')
+        .refine(isJobId, 'must be a job id (job_…, or job_….… for a later turn)')
         .exactOptional(),
       model: z.string().min(1).max(256).exactOptional(),
       // Required without previous_job_id (checked below): a continuation may take it from the previous job.

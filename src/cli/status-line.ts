@@ -34,7 +34,8 @@ export function createStatusLine(term: Terminal) {
     if (!shown) return;
     term.stderr.write('\r\x1b[2K');
     if (below) {
-      const width = term.stderr.columns ?? 80;
+      // A terminal may report 0 columns (a pty nobody sized): count as 80 then.
+      const width = (term.stderr.columns ?? 0) > 0 ? (term.stderr.columns ?? 80) : 80;
       term.stderr.write(`\x1b[1A\x1b[${(column % width) + 1}G`);
     }
     shown = false;

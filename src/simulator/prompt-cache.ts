@@ -29,6 +29,8 @@ export interface PromptCacheOptions {
 
 const FIVE_MINUTES_MS = 5 * 60_000;
 const ONE_HOUR_MS = 60 * 60_000;
+/** Block boundaries before a breakpoint at which the API also looks for a cached prefix. */
+const LOOKBACK_BLOCKS = 20;
 /** Entries kept at most; the least recently used goes first. */
 const MAX_ENTRIES = 10_000;
 
@@ -43,22 +45,31 @@ export function createPromptCache(options: PromptCacheOptions): PromptCache {
   return {
     use(model, units) {
       const hash = createHash('sha256').update(model);
-      const breakpoints: { key: string; tokens: number; ttlMs: number }[] = [];
+      // The prefix ending at every unit, and which of them are breakpoints.
+      const prefixes: { key: string; tokens: number; ttlMs: number | null }[] = [];
       let chars = 0;
       for (const unit of units) {
         hash.update('\n').update(unit.canonical);
         chars += unit.canonical.length;
-        if (unit.ttlMs !== null) breakpoints.push({ key: hash.copy().digest('base64'), tokens: tokens(chars), ttlMs: unit.ttlMs });
+        prefixes.push({ key: hash.copy().digest('base64'), tokens: tokens(chars), ttlMs: unit.ttlMs });
       }
+      const breakpoints = prefixes.flatMap((p, i) => (p.ttlMs === null ? [] : [{ ...p, ttlMs: p.ttlMs, at: i }]));
       if (breakpoints.length === 0) return null;
       const now = options.now();
       const eligible = breakpoints.filter((b) => b.tokens >= options.minTokens);
+      // As the API: a breakpoint also hits on a prefix cached at any of the ~20 block boundaries before
+      // it, so one breakpoint at the end of each turn reads what the turn before cached.
       let cacheRead = 0;
       for (const b of eligible) {
-        const expiresAt = expiries.get(b.key);
-        if (expiresAt === undefined || expiresAt <= now) continue;
-        cacheRead = Math.max(cacheRead, b.tokens);
-        touch(b.key, now + b.ttlMs);
+        for (let i = b.at; i >= Math.max(0, b.at - LOOKBACK_BLOCKS); i -= 1) {
+          const p = prefixes[i];
+          if (p === undefined || p.tokens < options.minTokens || p.tokens <= cacheRead) continue;
+          const expiresAt = expiries.get(p.key);
+          if (expiresAt === undefined || expiresAt <= now) continue;
+          cacheRead = p.tokens;
+          touch(p.key, now + b.ttlMs);
+          break;
+        }
       }
       const last = eligible.at(-1);
       const cacheCreation = last !== undefined && last.tokens > cacheRead ? last.tokens - cacheRead : 0;
