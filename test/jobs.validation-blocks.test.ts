@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRequestSchema, parseJobRequest, type JobRequest } from '../src/api/job-request.js';
 import { AppError } from '../src/shared/errors.js';
@@ -300,6 +301,13 @@ describe('the request schema accepts', () => {
       expect(problemsOf(value)).toBe('accepted');
     });
   }
+
+  it('the examples of API.md, which are these', async () => {
+    const apiMd = await readFile(new URL('../API.md', import.meta.url), 'utf8');
+    const example = (heading: string) => JSON.parse(apiMd.split(`#### Example: ${heading}`)[1]?.split('```json')[1]?.split('```')[0] ?? 'null') as unknown;
+    expect(example('a request with tools')).toEqual(toolsExample);
+    expect(example('the turn that answers a tool_use')).toEqual(toolResultTurnExample);
+  });
 
   it('and passes the body on unchanged: nulls kept, free-form JSON not copied (a __proto__ member survives)', () => {
     const schemaWithProto = JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"}}}') as Record<string, unknown>;
