@@ -38,7 +38,7 @@ describe('POST /v1/jobs input validation', () => {
     ['messages not an array', { ...ok, messages: 'hi' }, 400, ['/messages']],
     ['a bad role', { ...ok, messages: [{ role: 'robot', content: 'hi' }] }, 400, ['/messages/0/role']],
     ['content a number', { ...ok, messages: [{ role: 'user', content: 5 }] }, 400, ['/messages/0/content']],
-    ['temperature out of range', { ...ok, temperature: 3 }, 400, ['/temperature']],
+    ['temperature (refused: API version 2026-10-21)', { ...ok, temperature: 1 }, 400, ['/temperature']],
     ['metadata with a number', { ...ok, metadata: { user: 42 } }, 400, ['/metadata/user']],
     ['an unknown field', { ...ok, stream: true }, 400, ['/stream']],
     ['max_duration_ms negative', { ...ok, max_duration_ms: -5 }, 400, ['/max_duration_ms']],

@@ -11,6 +11,7 @@ import {
   toolResultBlock,
   toolUseBlock,
 } from './content-blocks.js';
+import { isJsonObject } from './primitives.js';
 import { serverToolResultBlocks, serverToolResultTypes } from './server-tool-results.js';
 
 /** Every content block of the SDK's `ContentBlockParam`. */
@@ -36,35 +37,43 @@ const fromTheModel: ReadonlySet<string> = new Set(['thinking', 'redacted_thinkin
 /** The API version the pinned SDK (@anthropic-ai/sdk 1.11.0) sends, and that the upstream then applies. */
 export const apiVersion = '2026-10-21';
 
-/** Why `block` may not appear in a message of `role` (path inside the block, message), or nothing. */
-function misplaced(block: Block, role: 'user' | 'assistant'): { path: string[]; message: string } | undefined {
+/**
+ * Why a block of `type` may not appear in a message of `role` (path inside the block, message), or
+ * nothing. It reads only `type` and `citations`, so it can judge blocks that are malformed otherwise.
+ */
+function misplaced(type: unknown, citations: unknown, role: 'user' | 'assistant'): { path: string[]; message: string } | undefined {
   if (role === 'user') {
-    if (fromTheModel.has(block.type)) {
-      return { path: [], message: `a ${block.type} block comes from the model: it goes back in an assistant message, not a user message` };
+    if (typeof type === 'string' && fromTheModel.has(type)) {
+      return { path: [], message: `a ${type} block comes from the model: it goes back in an assistant message, not a user message` };
     }
-    if (block.type === 'text' && block.citations != null && block.citations.length > 0) {
+    if (type === 'text' && Array.isArray(citations) && citations.length > 0) {
       return {
         path: ['citations'],
         message: `must be empty or left out in a user message: API version ${apiVersion} (the one the pinned SDK sends) refuses citations on user text`,
       };
     }
   } else {
-    if (block.type === 'tool_result') return { path: [], message: 'a tool_result answers the model: it goes in a user message, not an assistant message' };
-    if (block.type === 'document') {
+    if (type === 'tool_result') return { path: [], message: 'a tool_result answers the model: it goes in a user message, not an assistant message' };
+    if (type === 'document') {
       return { path: [], message: `a document cannot be in an assistant message: API version ${apiVersion} (the one the pinned SDK sends) refuses it` };
     }
   }
   return undefined;
 }
 
+/** Checks which blocks a message holds, even when some of them are malformed (so every problem is listed). */
 function placement(role: 'user' | 'assistant') {
-  return (message: { content: string | Block[] }, ctx: z.RefinementCtx) => {
-    if (typeof message.content === 'string') return;
-    message.content.forEach((block, i) => {
-      const problem = misplaced(block, role);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['content', i, ...problem.path], message: problem.message });
-    });
-  };
+  return [
+    (message: { content: unknown }, ctx: z.RefinementCtx) => {
+      if (!Array.isArray(message.content)) return;
+      message.content.forEach((block: unknown, i) => {
+        if (!isJsonObject(block)) return;
+        const problem = misplaced(block['type'], block['citations'], role);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['content', i, ...problem.path], message: problem.message });
+      });
+    },
+    { when: (payload: z.core.ParsePayload) => isJsonObject(payload.value) },
+  ] as const;
 }
 
 /** A turn's content: a non-empty string, or at least one block. */
@@ -72,8 +81,8 @@ const content = z.union([z.string().min(1), z.array(contentBlock).min(1)]);
 
 /** One message: `user`, `assistant`, or a mid-conversation `system` message (text only). */
 export const messageParam = z.discriminatedUnion('role', [
-  z.strictObject({ role: z.literal('user'), content }).superRefine(placement('user')),
-  z.strictObject({ role: z.literal('assistant'), content }).superRefine(placement('assistant')),
+  z.strictObject({ role: z.literal('user'), content }).superRefine(...placement('user')),
+  z.strictObject({ role: z.literal('assistant'), content }).superRefine(...placement('assistant')),
   z.strictObject({ role: z.literal('system'), content: z.union([z.string().min(1), z.array(textBlock).min(1)]) }),
 ]);
 
