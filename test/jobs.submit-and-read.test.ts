@@ -54,8 +54,8 @@ describe('submitting and reading jobs', () => {
     const body = {
       max_tokens: 64,
       system: 'be brief',
-      temperature: 0.5,
       stop_sequences: ['STOP'],
+      output_config: { effort: 'low' },
       messages: [{ role: 'user', content: simPrompt({ text: 'a b', tag: 'params' }) }],
     };
     const { json } = await submitJob(sys.url, body);
