@@ -69,6 +69,25 @@ describe.each(backendNames)('conversations, on %s', (on) => {
     expect(three['input_tokens']).toBeLessThan(three['cache_read_input_tokens'] ?? 0);
   });
 
+  it('refuses a turn whose history would carry more than 4 cache breakpoints in all', async () => {
+    const marked = (text: string, tag: string) => ({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'context', cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: `${text} ${simPrompt({ text: 'ok', tag })}`, cache_control: { type: 'ephemeral' } },
+      ],
+    });
+    const first = String((await submitJob(sys.url, { max_tokens: 50, messages: [marked('one', 'bp1')] })).json['id']);
+    await jobEnded(sys.url, first);
+    const second = await submitJob(sys.url, { previous_job_id: first, messages: [marked('two', 'bp2')] });
+    expect(second.status).toBe(202);
+    await jobEnded(sys.url, String(second.json['id']));
+    const third = await submitJob(sys.url, { previous_job_id: String(second.json['id']), messages: [marked('three', 'bp3')] });
+    expect(third.status).toBe(400);
+    expect(String(third.json['detail'])).toMatch(/6 prompt-cache breakpoints/);
+    expect(sys.sim.requests.some((r) => r.tag === 'bp3')).toBe(false);
+  });
+
   it('refuses before anything is queued: unknown previous job 404, a running one 409 naming its status', async () => {
     const before = sys.sim.requests.length;
     const unknown = await submitJob(sys.url, { messages: [{ role: 'user', content: 'x' }], previous_job_id: 'job_AAAAAAAAAAAAAAAAAAAAAA' });

@@ -5,6 +5,9 @@ import { round, rounded, summarize } from '../stats.js';
 import type { BenchSystem } from '../system.js';
 import { loopLag, pollUntil, wallClockMs } from '../timing.js';
 
+/** The prepared conversations' system prompt (about 500 tokens). */
+const systemPrompt = `You are a patient tutor. ${'Explain step by step, check understanding, and keep a friendly tone. '.repeat(28)}`;
+
 /** Turns each prepared conversation has before the measured one. */
 const historyTurns = 20;
 
@@ -18,16 +21,25 @@ const historyTurns = 20;
  */
 export async function conversationTurn(sys: BenchSystem): Promise<ScenarioResult> {
   const pairs = sys.options.quick ? 10 : 40;
-  const answer: Directive = { tokens: 40, tps: 100000, ttft_ms: 1 };
+  // A chat of some substance: a 2,000-character system prompt, answers of about 150 words.
+  const answer: Directive = { tokens: 150, tps: 100000, ttft_ms: 1 };
   const measured: Directive = { tokens: 5, tps: 100, ttft_ms: 20, stamp: true, tag: 'conv' };
+  // Input tokens of every prepared turn, as the upstream billed them: plain, cache writes, cache reads.
+  const billed = { input: 0, write: 0, read: 0 };
   const chains = await mapLimit(Array.from({ length: pairs }, (_, i) => i), 8, async (i) => {
     let previous = '';
     for (let turn = 1; turn <= historyTurns; turn += 1) {
       previous = await submitTurn(sys, answer, previous, `Conversation ${i}, question ${turn}: tell me more about the topic so far.`);
-      await waitEnded(sys, previous);
+      const usage = await waitEnded(sys, previous);
+      billed.input += usage.input_tokens;
+      billed.write += usage.cache_creation_input_tokens ?? 0;
+      billed.read += usage.cache_read_input_tokens ?? 0;
     }
     return previous;
   });
+  // Anthropic's prices relative to plain input: a 5-minute cache write 1.25×, a read 0.1×.
+  const withoutCache = billed.input + billed.write + billed.read;
+  const withCache = billed.input + 1.25 * billed.write + 0.1 * billed.read;
 
   const first: number[] = [];
   const later: number[] = [];
@@ -60,8 +72,9 @@ export async function conversationTurn(sys: BenchSystem): Promise<ScenarioResult
       { scenario: label, metric: 'p99 submit → first token (ms)', genrelay: round(l.p99), baseline: round(f.p99), target: null, met: null },
       { scenario: label, metric: 'p50 Δ turn 21 − turn 1 (ms)', genrelay: round(delta), baseline: 0, target: '≤ 1', met: delta <= 1, meets: (v) => v <= 1 },
       { scenario: label, metric: 'p50 POST /v1/jobs → 202 (ms)', genrelay: round(summarize(laterSubmit).p50), baseline: round(summarize(firstSubmit).p50), target: null, met: null },
+      { scenario: label, metric: `input cost of ${historyTurns}-turn chats, % of uncached (turns' breakpoints)`, genrelay: round((100 * withCache) / withoutCache, 1), baseline: 100, target: null, met: null },
     ], check),
-    details: { pairs, historyTurns, turn1: rounded(f), turn21: rounded(l), submitTurn1: rounded(summarize(firstSubmit)), submitTurn21: rounded(summarize(laterSubmit)), failures },
+    details: { pairs, historyTurns, billed, turn1: rounded(f), turn21: rounded(l), submitTurn1: rounded(summarize(firstSubmit)), submitTurn21: rounded(summarize(laterSubmit)), failures },
   };
 }
 
@@ -69,7 +82,7 @@ export async function conversationTurn(sys: BenchSystem): Promise<ScenarioResult
 async function submitTurn(sys: BenchSystem, directive: Directive, previous: string, words: string): Promise<string> {
   const body = {
     messages: [{ role: 'user', content: `${words} <<sim ${JSON.stringify(directive)}>>` }],
-    ...(previous === '' ? { model: benchModel, max_tokens: 100 } : { previous_job_id: previous }),
+    ...(previous === '' ? { model: benchModel, max_tokens: 400, system: systemPrompt } : { previous_job_id: previous }),
   };
   const res = await fetch(`${sys.api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as { id?: string };
@@ -77,11 +90,12 @@ async function submitTurn(sys: BenchSystem, directive: Directive, previous: stri
   return json.id;
 }
 
-/** Waits for a job to end (`?wait=`). */
-async function waitEnded(sys: BenchSystem, id: string): Promise<void> {
+/** Waits for a job to end (`?wait=`); its usage. */
+async function waitEnded(sys: BenchSystem, id: string): Promise<{ input_tokens: number; cache_creation_input_tokens?: number; cache_read_input_tokens?: number }> {
   const res = await fetch(`${sys.api.url}/v1/jobs/${id}?wait=30`);
-  const json = (await res.json()) as { status?: string };
+  const json = (await res.json()) as { status?: string; usage: { input_tokens: number } };
   if (json.status !== 'completed') throw new Error(`job ${id} ended ${String(json.status)}`);
+  return json.usage;
 }
 
 /** Submits with `submit`, connects a viewer, waits for its first delta: ms from before the POST. */

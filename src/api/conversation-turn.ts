@@ -3,6 +3,7 @@ import { AppError } from '../shared/errors.js';
 import type { StoredJob } from '../shared/job-store.js';
 import { toRecordView } from '../shared/job-record.js';
 import { recordFields as F } from '../shared/keys.js';
+import { countCacheBreakpoints, maxCacheBreakpoints, type CacheableRequest } from './request-schema/cache-breakpoints.js';
 
 /** What a continuation takes from the job it continues (API.md §4.2). */
 export interface PreviousTurn {
@@ -11,6 +12,8 @@ export interface PreviousTurn {
   readonly turn: number;
   /** Messages of the conversation's history the previous job's upstream got; undefined for a job from before conversations. */
   readonly historyLen: number | undefined;
+  /** Prompt-cache breakpoints in the previous job's history. */
+  readonly historyBreakpoints: number;
   /** For such an older job: the messages its params held. */
   readonly legacyMessages: readonly unknown[];
   /** Its upstream parameters (without messages): what the new request leaves out comes from here. */
@@ -81,6 +84,7 @@ export function previousTurn(stored: StoredJob): PreviousTurn {
     conversationId: view.conversation_id ?? '',
     turn: view.turn,
     historyLen,
+    historyBreakpoints: Number(stored.hash[F.historyBreakpoints] ?? 0),
     legacyMessages: historyLen === undefined ? messages : [],
     params: typeof container === 'string' && params['container'] === undefined ? { ...params, container } : params,
     assistant: content.length === 0 ? undefined : { role: 'assistant', content },
@@ -104,5 +108,19 @@ export function checkToolResults(previous: PreviousTurn, messages: readonly unkn
   if (missing.length === 0) return;
   throw new AppError('validation_failed', `The previous job's tool calls need results: ${missing.join(', ')}.`, {
     details: [{ path: '/messages/0', message: `must be a user message with a tool_result for each of: ${missing.join(', ')}` }],
+  });
+}
+
+/**
+ * The upstream takes at most {@link maxCacheBreakpoints} prompt-cache breakpoints in a request, and a
+ * conversation's history keeps those of every turn's request: a turn that would send more is refused
+ * before it is queued. Returns the history's count with this turn's messages.
+ */
+export function checkBreakpoints(previous: PreviousTurn, params: Readonly<Record<string, unknown>>, added: readonly unknown[]): number {
+  const history = previous.historyBreakpoints + countCacheBreakpoints({ messages: added as CacheableRequest['messages'] });
+  const total = history + countCacheBreakpoints(params as CacheableRequest);
+  if (total <= maxCacheBreakpoints) return history;
+  throw new AppError('validation_failed', `This turn would send ${total} prompt-cache breakpoints; the upstream takes at most ${maxCacheBreakpoints}.`, {
+    details: [{ path: '/messages', message: `the conversation's history already holds ${previous.historyBreakpoints} cache_control breakpoints, the request's parameters ${total - history}: at most ${maxCacheBreakpoints} in all` }],
   });
 }

@@ -3,7 +3,8 @@ import { AppError } from '../shared/errors.js';
 import { hashJson, idempotentJobId, isJobId, jobIdPart, newJobId, turnJobId } from '../shared/ids.js';
 import type { CreateOutcome, JobStore, NewJob } from '../shared/job-store.js';
 import { conversationIdOf, jobTag } from '../shared/keys.js';
-import { checkToolResults, previousTurn } from './conversation-turn.js';
+import { checkBreakpoints, checkToolResults, previousTurn } from './conversation-turn.js';
+import { countCacheBreakpoints, type CacheableRequest } from './request-schema/cache-breakpoints.js';
 import { defaultPriority, jobOptions, webhookJobOptions, type QueueJobData, type WebhookJobData } from '../shared/queue.js';
 import type { JobRequest } from './job-request.js';
 
@@ -77,7 +78,14 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
       const history = messages.map((m) => JSON.stringify(m));
       const conversationId = conversationIdOf(id);
       created = await deps.store.create(
-        { ...jobOf(id, upstream), conversationId, turn: 1, historyLen: history.length, historyFrom: 0 },
+        {
+          ...jobOf(id, upstream),
+          conversationId,
+          turn: 1,
+          historyLen: history.length,
+          historyFrom: 0,
+          historyBreakpoints: countCacheBreakpoints({ messages: messages as CacheableRequest['messages'] }),
+        },
         { id: conversationId, firstTurn: 1, history },
       );
     } else {
@@ -138,8 +146,9 @@ async function continueTurn(
   const previous = previousTurn(stored);
   checkToolResults(previous, messages);
   const params = mergedParams(previous.params, upstream);
-  const add = [...(previous.assistant === undefined ? [] : [previous.assistant]), ...messages].map((m) => JSON.stringify(m));
-  const turn = { turn: previous.turn + 1, previousJobId: previous.id };
+  const added = [...(previous.assistant === undefined ? [] : [previous.assistant]), ...messages];
+  const add = added.map((m) => JSON.stringify(m));
+  const turn = { turn: previous.turn + 1, previousJobId: previous.id, historyBreakpoints: checkBreakpoints(previous, params, added) };
   if (previous.historyLen !== undefined) {
     const id = turnJobId(jobTag(previous.id), keyed === undefined ? undefined : jobIdPart(keyed));
     const job = {

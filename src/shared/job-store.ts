@@ -27,6 +27,8 @@ export interface NewJob {
   readonly historyLen: number;
   /** This turn's own messages start at this index of the history. */
   readonly historyFrom: number;
+  /** Prompt-cache breakpoints in the history this job's upstream gets. */
+  readonly historyBreakpoints?: number | undefined;
 }
 
 /** A new conversation's own fields, for {@link JobStore.create}. */
@@ -405,6 +407,7 @@ function recordFields(job: NewJob): (string | number)[] {
     [F.turn]: job.turn,
     [F.historyLen]: job.historyLen,
     [F.historyFrom]: job.historyFrom,
+    ...(job.historyBreakpoints === undefined ? {} : { [F.historyBreakpoints]: job.historyBreakpoints }),
     ...(job.previousJobId === undefined ? {} : { [F.previousJobId]: job.previousJobId }),
     ...(job.forkedFrom === undefined ? {} : { [F.forkedFrom]: job.forkedFrom }),
     ...(job.outputFormat === undefined ? {} : { [F.outputFormat]: job.outputFormat }),

@@ -151,6 +151,8 @@ export const recordFields = {
   historyLen: 'history_len',
   /** Where this turn's own messages begin in the conversation's history. */
   historyFrom: 'history_from',
+  /** Prompt-cache breakpoints in the conversation's history up to this job (the upstream takes 4 in all). */
+  historyBreakpoints: 'history_breakpoints',
   /** The job's webhook URL, and its delivery state (`pending` until the job ends and it lands). */
   webhookUrl: 'webhook_url',
   webhookStatus: 'webhook_status',

@@ -13,17 +13,6 @@ export type { ContentBlockView, OtherContent, TextContent, ThinkingContent, Tool
 export type { DoneData, JobError, JobEvent, JobEventType, JobStatus, TerminalStatus, Usage } from './events.js';
 export type * from './message-params.js';
 
-/** A content block of a message: text, or an image or document the upstream accepts. */
-export type ContentBlock =
-  | { readonly type: 'text'; readonly text: string; readonly [extra: string]: unknown }
-  | { readonly type: 'image' | 'document'; readonly source: { readonly type: string; readonly [extra: string]: unknown }; readonly [extra: string]: unknown };
-
-/** One message of the conversation. */
-export interface Message {
-  readonly role: 'user' | 'assistant';
-  readonly content: string | readonly ContentBlock[];
-}
-
 /**
  * The body of `POST /v1/jobs` (API.md §2): Messages parameters for a generation, plus job options.
  * Without `previous_job_id`, `max_tokens` and at least one message are required; with it (continuing

@@ -54,13 +54,9 @@ export interface CacheableRequest {
   readonly cache_control?: CacheControlEphemeral | null | undefined;
 }
 
-/**
- * Problems with the request's prompt-cache breakpoints: more than {@link maxCacheBreakpoints} (the
- * top-level `cache_control` places one on the last cacheable block, so it counts), or a `1h` one after
- * a `5m` one in prompt order (tools, system, messages), which the API refuses.
- */
-export function cacheBreakpointIssues(request: CacheableRequest): { path: Path; message: string }[] {
-  const all: Breakpoint[] = [
+/** Every breakpoint of a request, in prompt order (tools, system, messages, then the top-level one). */
+function breakpointsIn(request: CacheableRequest): Breakpoint[] {
+  return [
     ...(request.tools ?? []).flatMap((tool, i) => breakpointsOf(tool, ['tools', i])),
     ...(typeof request.system === 'string' ? [] : (request.system ?? [])).flatMap((block, i) => breakpointsOf(block, ['system', i])),
     ...(request.messages ?? []).flatMap((message, m) =>
@@ -68,6 +64,20 @@ export function cacheBreakpointIssues(request: CacheableRequest): { path: Path; 
     ),
     ...(request.cache_control == null ? [] : [{ path: ['cache_control'], ttl: request.cache_control.ttl ?? '5m' } satisfies Breakpoint]),
   ];
+}
+
+/** How many prompt-cache breakpoints a request (or part of one) holds. */
+export function countCacheBreakpoints(request: CacheableRequest): number {
+  return breakpointsIn(request).length;
+}
+
+/**
+ * Problems with the request's prompt-cache breakpoints: more than {@link maxCacheBreakpoints} (the
+ * top-level `cache_control` places one on the last cacheable block, so it counts), or a `1h` one after
+ * a `5m` one in prompt order (tools, system, messages), which the API refuses.
+ */
+export function cacheBreakpointIssues(request: CacheableRequest): { path: Path; message: string }[] {
+  const all = breakpointsIn(request);
   const issues: { path: Path; message: string }[] = [];
   const extra = all[maxCacheBreakpoints];
   if (extra !== undefined) {
