@@ -24,7 +24,8 @@ const uncacheable: ReadonlySet<string> = new Set(['thinking', 'redacted_thinking
  */
 export function upstreamParams(started: StartedRequest): Anthropic.MessageCreateParamsStreaming {
   const params = JSON.parse(started.params) as Anthropic.MessageCreateParamsStreaming;
-  if (started.history.length > 0) params.messages = started.history.map((m) => JSON.parse(m) as Anthropic.MessageParam);
+  // One parse for the whole history, not one per message.
+  if (started.history.length > 0) params.messages = JSON.parse(`[${started.history.join(',')}]`) as Anthropic.MessageParam[];
   params.stream = true;
   if (started.turn > 1 && !started.params.includes('"cache_control"') && !started.history.some((m) => m.includes('"cache_control"'))) {
     placeBreakpoint(params.messages);

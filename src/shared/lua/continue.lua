@@ -2,7 +2,7 @@
 -- job ended, when that job is still the conversation's last (else the caller forks: create.lua with
 -- a new conversation). The conversation's history grows by what this turn adds (the previous turn's
 -- assistant message as the user saw it, then the request's messages) and the new turn is announced
--- on the conversation's channel. Keys and TTLs as create.lua, for the whole conversation.
+-- on the conversation's channel. The new job's keys get create.lua's provisional TTL.
 -- ARGV[1] provisional TTL seconds, ARGV[2] request hash, ARGV[3] create token, ARGV[4] BullMQ job id,
 -- ARGV[5] the previous job's id, ARGV[6] its history_len (what the history must hold now), ARGV[7] m,
 -- ARGV[8 .. 7+m] messages to add (JSON), then field/value pairs for the record (turn included).
@@ -31,7 +31,8 @@ redis.call('HSET', rec, 'status', 'queued', 'attempt', 0, 'seq', 0, 'created_at'
 append('status', '{"status":"queued","attempt":0}')
 redis.call('EXPIRE', rec, ARGV[1])
 redis.call('EXPIRE', log, ARGV[1])
-conversation_lifetime(ARGV[1])
+-- The conversation and its earlier jobs keep the TTL their last turn's end gave them until confirm.lua
+-- (the job is queued) or start.lua lifts it: a turn that never reaches the queue changes nothing.
 local turn = tonumber(prev[2] or '0') + 1
 redis.call('SPUBLISH', conv.channel, turn .. ' ' .. job_id)
 return {'created', now, ARGV[4], turns}

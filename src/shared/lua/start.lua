@@ -13,7 +13,7 @@
 -- started, or `superseded` when a later start has replaced it since (the replay came too late).
 local f = redis.call('HMGET', rec, 'status', 'cancel_requested_at', 'deadline_at', 'has_output',
   'last_error', 'max_duration_ms', 'params', 'start_token', 'attempt', 'fence', 'handed_back', 'start_tokens',
-  'history_len', 'turn')
+  'history_len', 'turn', 'enqueued')
 local function started(attempt, fence, deadline, left)
   local out = {'started', attempt, fence, deadline, left, f[7], tonumber(f[14]) or 1}
   local n = tonumber(f[13])
@@ -74,5 +74,7 @@ redis.call('HSET', rec, 'attempt_seq', attempt_seq)
 -- waits (create gave them a provisional TTL in case the job never reached the queue).
 redis.call('PERSIST', rec)
 redis.call('PERSIST', log)
-conversation_lifetime(nil)
+-- confirm.lua did this for the conversation when the job was queued; only a job whose API node died
+-- between queueing and confirming gets here without it.
+if f[15] ~= '1' then conversation_lifetime(nil) end
 return started(attempt, fence, deadline, deadline - now)
