@@ -88,20 +88,12 @@ export function createContentFold(): ContentFold {
           if (slot !== undefined) slot.json += String(data['partial_json'] ?? '');
           return;
         }
-        case 'citation': {
-          const slot = slots.get(indexOf(data) ?? -3);
-          if (slot === undefined) return;
-          const citations = Array.isArray(slot.block['citations']) ? (slot.block['citations'] as unknown[]) : [];
-          slot.block['citations'] = [...citations, data['citation']];
+        case 'citation':
+          appendTo(slots.get(indexOf(data) ?? -3), 'citations', data['citation']);
           return;
-        }
-        case 'block_delta': {
-          const slot = slots.get(indexOf(data) ?? -3);
-          if (slot === undefined) return;
-          const deltas = Array.isArray(slot.block['deltas']) ? (slot.block['deltas'] as unknown[]) : [];
-          slot.block['deltas'] = [...deltas, data['delta']];
+        case 'block_delta':
+          appendTo(slots.get(indexOf(data) ?? -3), 'deltas', data['delta']);
           return;
-        }
         case 'block_stop': {
           const slot = slots.get(indexOf(data) ?? -3);
           if (slot === undefined) return;
@@ -132,6 +124,13 @@ export function createContentFold(): ContentFold {
       });
     },
   };
+}
+
+/** Adds `value` to the list `key` of a slot's block (citations on a text block, unknown deltas). */
+function appendTo(slot: Slot | undefined, key: string, value: unknown): void {
+  if (slot === undefined) return;
+  const list = Array.isArray(slot.block[key]) ? (slot.block[key] as unknown[]) : [];
+  slot.block[key] = [...list, value];
 }
 
 /** Folds a whole sequence of events (see {@link createContentFold}). */

@@ -8,12 +8,8 @@
 -- ARGV[8 .. 7+m] messages to add (JSON), then field/value pairs for the record (turn included).
 -- Returns as create.lua, or {'gone'} (the previous job expired), {'status', status} (the previous
 -- job is not completed or cancelled), {'fork'} (it has a continuation already).
-local h = redis.call('HMGET', rec, 'request_hash', 'enqueued', 'create_token', 'created_at', 'queue_job_id')
-if h[1] then
-  if h[3] == ARGV[3] then return {'created', tonumber(h[4]), h[5]} end
-  if h[1] ~= ARGV[2] then return {'conflict'} end
-  return {'exists', h[2] == '1' and 1 or 0, h[5]}
-end
+local existing = existing_record(ARGV[2], ARGV[3])
+if existing then return existing end
 local prev_rec = job_keys_of(ARGV[5])
 local prev = redis.call('HMGET', prev_rec, 'status', 'turn')
 if not prev[1] then return {'gone'} end

@@ -10,12 +10,8 @@
 -- conversation's hash, then field/value pairs for the record.
 -- Returns {'created', created_at ms, queue job id} | {'exists', enqueued 0|1, queue job id} (same
 -- request hash: an Idempotency-Key retry) | {'conflict'} (the id is taken by another request).
-local h = redis.call('HMGET', rec, 'request_hash', 'enqueued', 'create_token', 'created_at', 'queue_job_id')
-if h[1] then
-  if h[3] == ARGV[3] then return {'created', tonumber(h[4]), h[5]} end
-  if h[1] ~= ARGV[2] then return {'conflict'} end
-  return {'exists', h[2] == '1' and 1 or 0, h[5]}
-end
+local existing = existing_record(ARGV[2], ARGV[3])
+if existing then return existing end
 local now = now_ms()
 local m = tonumber(ARGV[5])
 local c = tonumber(ARGV[6 + m])

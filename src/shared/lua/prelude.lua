@@ -104,6 +104,17 @@ local function finish(status, err_json, now, ttl)
   return seq
 end
 
+-- A create or continue for a job id that has a record: the answer, or nil when there is none.
+-- `created` again for a replay of the very call (same token), `exists` for the same request (an
+-- Idempotency-Key retry), `conflict` for another request under the same id.
+local function existing_record(request_hash, create_token)
+  local h = redis.call('HMGET', rec, 'request_hash', 'enqueued', 'create_token', 'created_at', 'queue_job_id')
+  if not h[1] then return nil end
+  if h[3] == create_token then return {'created', tonumber(h[4]), h[5]} end
+  if h[1] ~= request_hash then return {'conflict'} end
+  return {'exists', h[2] == '1' and 1 or 0, h[5]}
+end
+
 -- Replay guard. ioredis sends a command again after a reconnect when its reply never came; if Redis
 -- had run it before the connection dropped, the second run must change nothing and answer as the
 -- first did. Every write of an attempt carries its id `<fence>:<op>` (op counts the attempt's writes,
