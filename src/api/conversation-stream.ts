@@ -1,9 +1,25 @@
-import type { ServerResponse } from 'node:http';
-import { isTerminal, type SequencedEvent } from '../shared/events.js';
+import { isTerminal } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import { conversationKeys } from '../shared/keys.js';
+import type { TurnEventData } from '../shared/wire.js';
 import type { EventHub } from './event-hub.js';
-import type { SseViewer } from './sse-viewer.js';
+import { sseTurnEncoder, type EventEncoder } from './relay/encoder.js';
+import type { ViewerSink } from './relay/sink.js';
+import type { RelayViewer } from './relay/viewer.js';
+
+/** How a transport frames a conversation's stream. */
+export interface ConversationFraming {
+  /** The framing of turn `turn`'s job events. */
+  turn(turn: number): EventEncoder;
+  /** The frame that announces a turn (id `<turn>-0`). */
+  announce(data: TurnEventData): Buffer;
+}
+
+/** A conversation's SSE stream: ids `<turn>-<seq>`, `event: turn` before each turn. */
+export const sseConversationFraming: ConversationFraming = {
+  turn: sseTurnEncoder,
+  announce: (data) => Buffer.from(`id: ${data.turn}-0\nevent: turn\ndata: ${JSON.stringify(data)}\n\n`),
+};
 
 /** A position in a conversation's stream: everything up to event `seq` of turn `turn` was sent. */
 export interface ConversationCursor {
@@ -26,13 +42,9 @@ interface Turns {
   readonly forkedFrom: string | null;
 }
 
-/** The SSE frame of a job's event inside a conversation's stream: its id is `<turn>-<seq>`. */
-export function turnFrame(turn: number): (event: SequencedEvent) => Buffer {
-  return (event) => Buffer.from(`id: ${turn}-${event.seq}\nevent: ${event.type}\ndata: ${event.data}\n\n`);
-}
-
 /**
- * Streams a conversation (API.md §4.2) into `res`, whose head is written: each turn's `turn` event
+ * Streams a conversation (API.md §4.2) into `sink` (an SSE response whose head is written, or a
+ * socket's subscription), framed by `framing`: each turn's `turn` event
  * (`id: <turn>-0`, `{job_id, turn, previous_job_id}`), then that turn's job events with ids
  * `<turn>-<seq>`, through the hub like any job viewer (replay from the log, then live, no gap, no
  * duplicate), then the next turn, and so on. After the last turn's `done` it stays open: the next turn
@@ -42,15 +54,16 @@ export function turnFrame(turn: number): (event: SequencedEvent) => Buffer {
 export async function streamConversation(
   deps: ConversationStreamDeps,
   conversationId: string,
-  res: ServerResponse,
+  sink: ViewerSink,
   from: ConversationCursor,
+  framing: ConversationFraming = sseConversationFraming,
 ): Promise<void> {
   const { hub, store } = deps;
   const channel = conversationKeys(deps.keyPrefix, conversationId).channel;
   let turns: Turns | undefined;
   // The turn the stream waits for (no job yet), or undefined while one is attached.
   let waiting: number | undefined;
-  let viewer: SseViewer | undefined;
+  let viewer: RelayViewer | undefined;
   let closed = false;
   let polling = false;
 
@@ -62,9 +75,10 @@ export async function streamConversation(
   const end = () => {
     if (closed) return;
     closed = true;
+    stopWatching();
     watch.stop();
     viewer?.end();
-    res.end();
+    sink.end();
   };
 
   const follow = async (turn: number, seq: number): Promise<void> => {
@@ -80,11 +94,11 @@ export async function streamConversation(
     if (isTerminal(progress.status) && seq >= progress.seq && seq > 0) return follow(turn + 1, 0);
     if (seq === 0) {
       const previous = turn === turns.firstTurn ? turns.forkedFrom : (turns.jobs[turn - turns.firstTurn - 1] ?? null);
-      res.write(`id: ${turn}-0\nevent: turn\ndata: ${JSON.stringify({ job_id: jobId, turn, previous_job_id: previous })}\n\n`);
+      sink.write(framing.announce({ job_id: jobId, turn, previous_job_id: previous }));
     }
     let finished = false;
-    const attached: SseViewer = await hub.attach(jobId, res, seq, {
-      encode: turnFrame(turn),
+    const attached: RelayViewer = await hub.attach(jobId, sink, seq, {
+      encoder: framing.turn(turn),
       onDone: () => {
         // `viewer` is this turn's viewer only once the attach returned (below).
         finished = true;
@@ -116,12 +130,12 @@ export async function streamConversation(
   const watch = hub.watchConversation(channel, {
     onTurn: () => void poll().catch(() => end()),
     onTick: () => {
-      if (waiting !== undefined && !closed) res.write(': keepalive\n\n');
+      if (waiting !== undefined && !closed) sink.keepalive();
       void poll().catch(() => end());
     },
     onClose: end,
   });
-  res.once('close', () => {
+  const stopWatching = sink.onClose(() => {
     closed = true;
     watch.stop();
   });

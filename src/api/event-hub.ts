@@ -1,10 +1,18 @@
-import type { ServerResponse } from 'node:http';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../shared/redis.js';
-import { decodeWire, sseFrame } from '../shared/events.js';
+import { decodeWire } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
-import { SseViewer, type LiveEvent, type SseViewerOptions } from './sse-viewer.js';
+import { sseJobEncoder, type EventEncoder } from './relay/encoder.js';
+import type { ViewerSink } from './relay/sink.js';
+import { RelayViewer, type LiveEvent } from './relay/viewer.js';
+
+/** How a viewer is attached: its framing (default: the job's SSE stream), and what follows `done`. */
+export interface AttachOptions {
+  readonly encoder?: EventEncoder;
+  /** After `done`, keep the sink and call this instead of ending it (a conversation's next turn). */
+  readonly onDone?: () => void;
+}
 
 /** Fans each job's live events out to this process's viewers over one shared Redis subscriber. */
 export interface EventHub {
@@ -13,7 +21,7 @@ export interface EventHub {
    * process), then replays the log from the cursor, then follows live. A response whose client has
    * already gone is not added.
    */
-  attach(jobId: string, res: ServerResponse, cursor: number, options?: Pick<SseViewerOptions, 'encode' | 'onDone'>): Promise<SseViewer>;
+  attach(jobId: string, sink: ViewerSink, cursor: number, options?: AttachOptions): Promise<RelayViewer>;
   /**
    * Follows a conversation's channel (see `ConversationKeys.channel`) on the same subscriber:
    * `onTurn` when a turn is announced, and after the subscriber reconnected (one may have been
@@ -72,7 +80,7 @@ export interface EndWatcher {
 
 interface JobChannel {
   readonly jobId: string;
-  readonly viewers: Set<SseViewer>;
+  readonly viewers: Set<RelayViewer>;
   readonly watchers: Set<EndWatcher>;
   subscribed: Promise<unknown>;
   /** Live events waiting for the fan-out after the subscriber's current read. */
@@ -102,8 +110,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       for (const viewer of entry.viewers) viewer.deliver(event);
       return;
     }
-    const joined = Buffer.concat(events.map((e) => e.frame));
-    for (const viewer of entry.viewers) viewer.deliverBatch(events, joined);
+    for (const viewer of entry.viewers) viewer.deliverBatch(events);
   };
   subscriber.on('smessage', (channel: string, payload: string) => {
     const entry = byChannel.get(channel);
@@ -113,8 +120,8 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     }
     const event = decodeWire(payload);
     if (event === undefined) return;
-    // Framed once, the same bytes for every local viewer of the job.
-    entry.queue.push({ ...event, done: event.type === 'done', frame: Buffer.from(sseFrame(event)) });
+    // Framed once per framing (on first use), the same bytes for every local viewer with it.
+    entry.queue.push({ ...event, done: event.type === 'done', frames: new Map() });
     if (!entry.scheduled) {
       entry.scheduled = true;
       queueMicrotask(() => flush(entry));
@@ -152,7 +159,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   });
   if (subscriber.status === 'ready') connectedOnce = true;
 
-  const detach = (viewer: SseViewer) => {
+  const detach = (viewer: RelayViewer) => {
     const channel = store.keys(viewer.jobId).channel;
     const entry = byChannel.get(channel);
     if (entry === undefined || !entry.viewers.delete(viewer)) return;
@@ -222,11 +229,12 @@ export function createEventHub(deps: EventHubDeps): EventHub {
 
   let closing: Promise<void> | undefined;
   return {
-    async attach(jobId, res, cursor, options = {}) {
-      const viewer = new SseViewer({
-        ...options,
+    async attach(jobId, sink, cursor, options = {}) {
+      const viewer = new RelayViewer({
         jobId,
-        res,
+        sink,
+        encoder: options.encoder ?? sseJobEncoder,
+        ...(options.onDone === undefined ? {} : { onDone: options.onDone }),
         cursor,
         readLog: (after, limit) => store.readEvents(jobId, after, limit),
         maxBufferedBytes: deps.viewerBufferBytes,

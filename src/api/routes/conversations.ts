@@ -1,3 +1,4 @@
+import { SseSink } from '../relay/sse-sink.js';
 import { Router, type Request } from 'express';
 import { AppError } from '../../shared/errors.js';
 import { isConversationId } from '../../shared/ids.js';
@@ -116,7 +117,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     }
     openStream(res);
     deps.metrics.viewerConnections.inc();
-    await streamConversation(deps, id, res, cursor);
+    await streamConversation(deps, id, new SseSink(res), cursor);
     (req as { next?: unknown }).next = undefined;
   });
 

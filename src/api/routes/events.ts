@@ -1,3 +1,4 @@
+import { SseSink } from '../relay/sse-sink.js';
 import { Router, type Request } from 'express';
 import { AppError } from '../../shared/errors.js';
 import { isTerminal } from '../../shared/events.js';
@@ -78,7 +79,7 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
     }
     openStream(res);
     deps.metrics.viewerConnections.inc();
-    await deps.hub.attach(id, res, cursor);
+    await deps.hub.attach(id, new SseSink(res), cursor);
     // The stream is this response's last word: no handler after it. Express keeps its router chain
     // (each router's `next` closure and their scopes) reachable from `req.next` for as long as the
     // request lives, which for a viewer is the whole stream: let it go.

@@ -1,12 +1,16 @@
 import type { ServerResponse } from 'node:http';
+import type { ViewerSink } from './sink.js';
+
+const keepaliveComment = Buffer.from(': keepalive\n\n');
 
 /**
- * Where one viewer's bytes go. Once the response head is out (the route writes `retry:` first),
+ * An SSE response as a viewer sink. Once the response head is out (the route writes `retry:` first),
  * frames go straight to the socket: the response is unframed (no chunked encoding), so this skips
  * only http's per-write bookkeeping.
  */
-export class ViewerSocket {
-  private readonly out: { write(chunk: Buffer): boolean; readonly writableLength: number };
+export class SseSink implements ViewerSink {
+  readonly transport = 'sse' as const;
+  private readonly out: { write(chunk: Buffer): boolean; cork?(): void; uncork?(): void; readonly writableLength: number };
 
   constructor(private readonly res: ServerResponse) {
     this.out = res.headersSent && res.socket !== null ? res.socket : res;
@@ -23,8 +27,16 @@ export class ViewerSocket {
   }
 
   /** Writes `chunk`; false when the socket's buffer is above its high-water mark (wait for `drained`). */
-  write(chunk: Buffer): boolean {
-    return this.out.write(chunk);
+  write(frames: Buffer | readonly Buffer[]): boolean {
+    if (Buffer.isBuffer(frames)) return this.out.write(frames);
+    // Many (a page of the log): one buffer is cheaper than a write request each. A few (events that
+    // arrived together): corked, they leave in one writev without being copied.
+    if (frames.length > 4) return this.out.write(Buffer.concat(frames));
+    this.out.cork?.();
+    let ok = true;
+    for (const frame of frames) ok = this.out.write(frame);
+    this.out.uncork?.();
+    return ok;
   }
 
   /**
@@ -60,7 +72,12 @@ export class ViewerSocket {
     return () => this.res.off('close', listener);
   }
 
-  /** Ends the response gracefully. */
+  /** A `: keepalive` comment. */
+  keepalive(): void {
+    if (!this.isGone) this.out.write(keepaliveComment);
+  }
+
+  /** Ends the response gracefully: the client reconnects and resumes, or was done anyway. */
   end(): void {
     this.res.end();
   }

@@ -1,5 +1,6 @@
-import { sseFrame, type SequencedEvent } from '../shared/events.js';
-import type { ViewerSocket } from './viewer-socket.js';
+import type { SequencedEvent } from '../../shared/events.js';
+import type { EventEncoder } from './encoder.js';
+import type { ViewerSink } from './sink.js';
 
 /** Reads a range of a job's log: events with sequence numbers above `afterSeq`, at most `limit`. */
 export type LogReader = (afterSeq: number, limit: number) => Promise<SequencedEvent[]>;
@@ -26,11 +27,11 @@ const chunkBytes = 64 * 1024;
  * end of the log, or when the socket takes nothing for `stallMs` (a client that stopped reading).
  */
 export async function replayLog(
-  socket: ViewerSocket,
+  socket: ViewerSink,
   readLog: LogReader,
   from: number,
   stallMs: number,
-  encode: (event: SequencedEvent) => Buffer = (event) => Buffer.from(sseFrame(event)),
+  encoder: EventEncoder,
 ): Promise<ReplayResult> {
   let lastSent = from;
   for (;;) {
@@ -41,14 +42,14 @@ export async function replayLog(
     let done = false;
     const flush = async (): Promise<boolean> => {
       if (chunk.length === 0) return true;
-      const ok = socket.write(chunk.length === 1 ? (chunk[0] as Buffer) : Buffer.concat(chunk, size));
+      const ok = socket.write(chunk);
       chunk = [];
       size = 0;
       return ok || (await socket.drained(stallMs));
     };
     for (const event of page) {
       if (event.seq !== lastSent + 1) continue;
-      const frame = encode(event);
+      const frame = encoder.encode(event);
       chunk.push(frame);
       size += frame.length;
       lastSent = event.seq;
