@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
     // The API first: a taken port fails here, before the worker has taken any job.
     const workerMetrics: Registry[] = [];
-    const api = await startApi(config, logger, () => workerMetrics);
+    const api = await startApi(config, logger, { extraMetrics: () => workerMetrics });
     started.push(() => api.close());
     const worker = await createWorker({
       config,

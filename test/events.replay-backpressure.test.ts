@@ -38,7 +38,7 @@ describe('replay of a large job', () => {
     await Promise.all([api.stop(), strictApi.stop()]);
     await sys.close();
   });
-  const slowDisconnects = async (url: string) => metric(await (await fetch(`${url}/metrics`)).text(), 'genrelay_sse_slow_disconnects_total');
+  const slowDisconnects = async (url: string) => metric(await (await fetch(`${url}/metrics`)).text(), 'genrelay_viewer_slow_disconnects_total{transport="sse"}');
 
   it('healthy viewers joining after the end get all of it, done included, and none is cut off', async () => {
     expect(text.length).toBe(4_000_000);

@@ -41,7 +41,7 @@ describe('a viewer that stops reading', () => {
     const sampler = (async () => {
       while (sampling) {
         const text = await (await fetch(`${api.url}/metrics`)).text();
-        peakBuffered = Math.max(peakBuffered, metric(text, 'genrelay_sse_buffered_bytes'));
+        peakBuffered = Math.max(peakBuffered, metric(text, 'genrelay_viewer_buffered_bytes{transport="sse"}'));
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
@@ -63,7 +63,7 @@ describe('a viewer that stops reading', () => {
     expect(sawDone).toBe(false);
     expect(bytes).toBeLessThan(total / 2);
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
-    expect(metric(metrics, 'genrelay_sse_slow_disconnects_total')).toBe(1);
+    expect(metric(metrics, 'genrelay_viewer_slow_disconnects_total{transport="sse"}')).toBe(1);
     // At no time did the API hold more for its three viewers than their bounds (plus one event each).
     expect(peakBuffered).toBeGreaterThan(0);
     expect(peakBuffered).toBeLessThan(3 * (VIEWER_BUFFER + 1_048_576));

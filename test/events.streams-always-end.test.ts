@@ -71,7 +71,7 @@ describe('streams that always end', () => {
   it('a client that hangs up while the route waits on Redis leaves no viewer, subscription or presence behind', async () => {
     const id = await longJob('phantom');
     const channel = jobKeys(sys.config.keyPrefix, id).channel;
-    const before = metric(await metrics(), 'genrelay_sse_viewers');
+    const before = metric(await metrics(), 'genrelay_viewers{transport="sse"}');
     // Redis holds every command for 600 ms: the route is waiting on it when the client goes.
     await admin.client('PAUSE', '600', 'ALL');
     const { hostname, port } = new URL(sys.url);
@@ -86,7 +86,7 @@ describe('streams that always end', () => {
     });
     // Past the pause, and past a presence flush.
     await new Promise((r) => setTimeout(r, 1200));
-    expect(metric(await metrics(), 'genrelay_sse_viewers')).toBe(before);
+    expect(metric(await metrics(), 'genrelay_viewers{transport="sse"}')).toBe(before);
     expect(await admin.pubsub('SHARDNUMSUB', channel)).toEqual([channel, 0]);
     expect((await getRecord(sys.url, id))['viewers']).toBe(0);
     await fetch(`${sys.url}/v1/jobs/${id}/cancel`, { method: 'POST' });

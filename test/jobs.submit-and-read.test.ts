@@ -89,7 +89,7 @@ describe('submitting and reading jobs', () => {
     expect((await fetch(`${sys.url}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${sys.url}/metrics`)).text();
     expect(metrics).toMatch(/^genrelay_jobs_submitted_total\{outcome="created"\} \d+/m);
-    expect(metrics).toMatch(/^genrelay_sse_viewers \d+/m);
+    expect(metrics).toMatch(/^genrelay_viewers{transport="sse"} \d+/m);
   });
 
   it('keeps a finished job for RESULT_TTL_S, then answers 404', async () => {

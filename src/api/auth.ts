@@ -32,6 +32,14 @@ export interface Auth {
   readonly requireReader: RequestHandler;
   /** The access a request was granted (after a gate ran). */
   access(req: Request): Access;
+  /**
+   * The same checks for a connection that is not an HTTP request (a WebSocket): a key as in an
+   * `Authorization` value, or a viewer token; undefined when refused. With auth off, no credentials
+   * is `open` (a token given must still be good).
+   */
+  authenticate(credentials: { readonly authorization?: string | undefined; readonly key?: string | undefined; readonly token?: string | undefined }): Promise<Access | undefined>;
+  /** Whether `access` may read job or conversation `id`. */
+  mayRead(access: Access, id: string): boolean;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -49,14 +57,27 @@ export function createAuth(deps: AuthDeps): Auth {
   const now = deps.now ?? Date.now;
   const authOff = keys.length === 0;
 
-  const keyMatches = (req: Request): boolean => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (match?.[1] === undefined) return false;
-    const given = digest(match[1].trim());
+  const keyIs = (raw: string): boolean => {
+    const given = digest(raw.trim());
     let ok = false;
     for (const key of keys) ok = timingSafeEqual(given, key) || ok;
     return ok;
+  };
+  const bearer = (header: string | undefined) => /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
+  const keyMatches = (req: Request): boolean => {
+    const given = bearer(req.get('authorization'));
+    return given !== undefined && keyIs(given);
+  };
+  /** Whether a token is good for reading `id` (a job, or a conversation and its jobs). */
+  const grants = (subject: string, id: string) => subject === id || (isConversationId(subject) && conversationOfJob(id) === subject);
+  /** The token's subject when it is good (signed by this deployment, unexpired), else undefined. */
+  const tokenSubject = async (token: string, id?: string): Promise<string | undefined> => {
+    const verify = () => verifyViewerToken(deps.tokenSecret.current(), token, (subject) => id === undefined || grants(subject, id), now());
+    let verdict = verify();
+    // Signed by a node that knows a newer shared secret than this one (Redis lost it and another
+    // node made a new one): read it again before refusing.
+    if (!verdict.ok && verdict.reason === 'bad_signature' && (await deps.tokenSecret.refresh())) verdict = verify();
+    return verdict.ok ? verdict.claims.subject : undefined;
   };
   const grant = (req: Request, access: Access) => {
     (req as WithAccess)[accessKey] = access;
@@ -86,18 +107,25 @@ export function createAuth(deps: AuthDeps): Auth {
       // A token that is present must be good, even with auth off: a broken share link says so.
       const id = req.params['id'];
       if (typeof token !== 'string' || typeof id !== 'string') refuse(res);
-      const grants = (subject: string) => subject === id || (isConversationId(subject) && conversationOfJob(String(id)) === subject);
-      const verify = () => verifyViewerToken(deps.tokenSecret.current(), String(token), grants, now());
-      let verdict = verify();
-      // Signed by a node that knows a newer shared secret than this one (Redis lost it and another
-      // node made a new one): read it again before refusing.
-      if (!verdict.ok && verdict.reason === 'bad_signature' && (await deps.tokenSecret.refresh())) verdict = verify();
-      if (!verdict.ok) refuse(res);
-      grant(req, { kind: 'viewer', subject: verdict.ok ? verdict.claims.subject : '' });
+      const subject = await tokenSubject(String(token), String(id));
+      if (subject === undefined) refuse(res);
+      grant(req, { kind: 'viewer', subject: String(subject) });
       next();
     },
     access(req) {
       return (req as WithAccess)[accessKey] ?? { kind: 'open' };
+    },
+    async authenticate({ authorization, key, token }) {
+      if (token !== undefined) {
+        const subject = await tokenSubject(token);
+        return subject === undefined ? undefined : { kind: 'viewer', subject };
+      }
+      const given = key ?? bearer(authorization);
+      if (authOff) return { kind: 'open' };
+      return given !== undefined && keyIs(given) ? { kind: 'key' } : undefined;
+    },
+    mayRead(access, id) {
+      return access.kind !== 'viewer' || grants(access.subject, id);
     },
   };
 }

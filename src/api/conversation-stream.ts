@@ -1,5 +1,6 @@
+import { AppError } from '../shared/errors.js';
 import { isTerminal } from '../shared/events.js';
-import type { JobStore } from '../shared/job-store.js';
+import type { JobStore, StoredConversation } from '../shared/job-store.js';
 import { conversationKeys } from '../shared/keys.js';
 import type { TurnEventData } from '../shared/wire.js';
 import type { EventHub } from './event-hub.js';
@@ -9,15 +10,15 @@ import type { RelayViewer } from './relay/viewer.js';
 
 /** How a transport frames a conversation's stream. */
 export interface ConversationFraming {
-  /** The framing of turn `turn`'s job events. */
-  turn(turn: number): EventEncoder;
+  /** The framing of turn `turn`'s job events (its job is `jobId`). */
+  turn(turn: number, jobId: string): EventEncoder;
   /** The frame that announces a turn (id `<turn>-0`). */
   announce(data: TurnEventData): Buffer;
 }
 
 /** A conversation's SSE stream: ids `<turn>-<seq>`, `event: turn` before each turn. */
 export const sseConversationFraming: ConversationFraming = {
-  turn: sseTurnEncoder,
+  turn: (turn) => sseTurnEncoder(turn),
   announce: (data) => Buffer.from(`id: ${data.turn}-0\nevent: turn\ndata: ${JSON.stringify(data)}\n\n`),
 };
 
@@ -26,6 +27,33 @@ export interface ConversationCursor {
   readonly turn: number;
   /** 0: the turn's `turn` event (and nothing of its job). */
   readonly seq: number;
+}
+
+/**
+ * Why a conversation cursor cannot be served (a 400 naming `path`), or undefined when it can: a turn
+ * past the conversation's last, or a seq past a running turn's last event.
+ */
+export async function conversationCursorIssue(
+  store: JobStore,
+  stored: StoredConversation,
+  cursor: ConversationCursor,
+  path: string,
+): Promise<AppError | undefined> {
+  const firstTurn = Number(stored.meta['first_turn'] ?? 1);
+  const jobId = stored.turns[cursor.turn - firstTurn];
+  if (cursor.turn > firstTurn + stored.turns.length || (jobId === undefined && cursor.seq > 0 && cursor.turn >= firstTurn)) {
+    return new AppError('validation_failed', `The cursor's turn ${cursor.turn} does not exist yet.`, {
+      details: [{ path, message: `names a turn past the conversation's last, ${firstTurn + stored.turns.length - 1}` }],
+    });
+  }
+  if (jobId === undefined || cursor.seq === 0) return undefined;
+  const progress = await store.progress(jobId);
+  if (progress !== undefined && !isTerminal(progress.status) && cursor.seq > progress.seq) {
+    return new AppError('validation_failed', `The cursor is past turn ${cursor.turn}'s last event (${progress.seq}).`, {
+      details: [{ path, message: `is past turn ${cursor.turn}'s last event, ${progress.seq}` }],
+    });
+  }
+  return undefined;
 }
 
 /** Dependencies of {@link streamConversation}. */
@@ -98,7 +126,7 @@ export async function streamConversation(
     }
     let finished = false;
     const attached: RelayViewer = await hub.attach(jobId, sink, seq, {
-      encoder: framing.turn(turn),
+      encoder: framing.turn(turn, jobId),
       onDone: () => {
         // `viewer` is this turn's viewer only once the attach returned (below).
         finished = true;

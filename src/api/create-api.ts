@@ -21,6 +21,11 @@ import { createApiMetrics } from './metrics.js';
 import { registerQueueMetrics } from './queue-metrics.js';
 import { createPresence } from './presence.js';
 import { createJobSubmitter } from './submit-job.js';
+import { cancelJob } from './cancel-job.js';
+import { createJob } from './create-job.js';
+import { jobRequestSchema } from './job-request.js';
+import { createRecordReader } from './read-record.js';
+import { attachSocketServer } from './ws/socket-server.js';
 
 /** A listening API node. */
 export interface ApiServer {
@@ -36,7 +41,18 @@ export interface ApiServer {
  * `extraMetrics` are more registries served at `/metrics`, read at each scrape (the worker's, when
  * both run in one process and the worker starts after the API).
  */
-export async function startApi(config: Config, logger: Logger, extraMetrics: () => readonly Registry[] = () => []): Promise<ApiServer> {
+/** Options of {@link startApi} beyond the configuration (tests shorten the socket's timers). */
+export interface ApiOptions {
+  /** More registries served at `/metrics`, read at each scrape. */
+  readonly extraMetrics?: () => readonly Registry[];
+  /** How often sockets are pinged. Default 30 s. */
+  readonly socketPingMs?: number;
+  /** How long a socket has to send `auth`. Default 10 s. */
+  readonly socketAuthWindowMs?: number;
+}
+
+export async function startApi(config: Config, logger: Logger, options: ApiOptions = {}): Promise<ApiServer> {
+  const extraMetrics = options.extraMetrics ?? (() => []);
   const redis = createRedis(config, 'commands', logger);
   const subscriber = createRedis(config, 'subscriber', logger);
   const queueConnection = createRedis(config, 'queue', logger);
@@ -48,7 +64,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
   // Without a listener BullMQ's connection errors during a Redis outage reach stderr as stack traces.
   queue.on('error', logConnectionErrors(logger, 'queue connection error'));
   // The gauge reads the hub at scrape time; the hub is created just below.
-  const metrics = createApiMetrics({ get viewerCount() { return hub.viewerCount; }, bufferedBytes: () => hub.bufferedBytes() });
+  const metrics = createApiMetrics({ viewerCount: (t) => hub.viewerCount(t), bufferedBytes: (t) => hub.bufferedBytes(t) });
   registerQueueMetrics(metrics.registry, queue);
   const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const presence = createPresence({
@@ -66,7 +82,7 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
     viewerBufferBytes: config.viewerBufferBytes,
     replayStallMs: config.viewerStallTimeoutMs,
     onViewers: (jobId, count) => presence.set(jobId, count),
-    onOverflow: () => metrics.slowViewerDisconnects.inc(),
+    onOverflow: (transport) => metrics.slowViewerDisconnects.inc({ transport }),
   });
   const tokenSecret = await createTokenSecret({
     configured: config.viewerTokenSecret,
@@ -88,6 +104,9 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
     return { token: signViewerToken(tokenSecret.current(), { subject: jobId, expiresAt }), expiresAt };
   };
   const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config });
+  const schema = jobRequestSchema(config);
+  const readView = createRecordReader(store, presence);
+  const control = globalKeys(config.keyPrefix).control;
 
   // requestTimeout bounds receiving the request (headers and body), never the response, so a client
   // cannot hold a socket by trickling a body while SSE streams run for as long as their jobs do.
@@ -102,6 +121,20 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
   );
   server.keepAliveTimeout = 65_000;
   server.maxConnections = config.maxConnections;
+  const sockets = attachSocketServer(server, {
+    hub,
+    store,
+    auth,
+    logger,
+    keyPrefix: config.keyPrefix,
+    maxPayloadBytes: config.maxBodyBytes,
+    createJob: (body, key) => createJob({ submit, metrics, mintViewerToken, readView }, schema, body, key, '/idempotency_key'),
+    cancelJob: (id) => cancelJob(store, redis, control, id),
+    onSubscribe: () => metrics.viewerConnections.inc({ transport: 'ws' }),
+    ...(options.socketPingMs === undefined ? {} : { pingEveryMs: options.socketPingMs }),
+    ...(options.socketAuthWindowMs === undefined ? {} : { authWindowMs: options.socketAuthWindowMs }),
+  });
+  metrics.sockets(() => sockets.size);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -109,6 +142,9 @@ export async function startApi(config: Config, logger: Logger, extraMetrics: () 
       tokenSecret.close();
       await stopDeploymentCheck();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Sockets first (1001: clients move to another node and resubscribe with `after`), so the hub's
+      // closing does not send their subscriptions a `complete` they would take for the end.
+      await sockets.close().catch((err: unknown) => failures.push(err));
       await hub.close().catch((err: unknown) => failures.push(err));
       await presence.close().catch((err: unknown) => failures.push(err));
       server.closeIdleConnections();

@@ -4,7 +4,7 @@ import { decodeWire } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
 import { sseJobEncoder, type EventEncoder } from './relay/encoder.js';
-import type { ViewerSink } from './relay/sink.js';
+import type { Transport, ViewerSink } from './relay/sink.js';
 import { RelayViewer, type LiveEvent } from './relay/viewer.js';
 
 /** How a viewer is attached: its framing (default: the job's SSE stream), and what follows `done`. */
@@ -40,10 +40,10 @@ export interface EventHub {
   watchEnd(jobId: string, watcher: EndWatcher): { readonly subscribed: Promise<unknown>; stop(): void };
   /** Viewers of `jobId` attached to this process. */
   localViewers(jobId: string): number;
-  /** Viewers attached to this process. */
-  readonly viewerCount: number;
-  /** Bytes written to viewers' sockets that the kernel has not taken yet, summed over viewers. */
-  bufferedBytes(): number;
+  /** Viewers attached to this process (on `transport`, or all). */
+  viewerCount(transport?: Transport): number;
+  /** Bytes written to viewers that their connections have not taken yet, summed (over `transport`, or all). */
+  bufferedBytes(transport?: Transport): number;
   /** Ends every viewer's response (so clients reconnect elsewhere) and closes the subscriber; idempotent. */
   close(): Promise<void>;
 }
@@ -59,7 +59,7 @@ export interface EventHubDeps {
   /** A replay the socket takes nothing of for this long is cut off (`VIEWER_STALL_TIMEOUT_MS`). */
   readonly replayStallMs: number;
   /** Called when a viewer is cut off for not reading. */
-  readonly onOverflow?: () => void;
+  readonly onOverflow?: (transport: Transport) => void;
   /** Told the new local viewer count of a job whenever it changes. */
   readonly onViewers?: (jobId: string, count: number) => void;
 }
@@ -242,7 +242,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         onClose: detach,
         onOverflow: (v) => {
           logger.info({ jobId: v.jobId }, 'viewer not reading: disconnected (it can resume with Last-Event-ID)');
-          deps.onOverflow?.();
+          deps.onOverflow?.(v.sink.transport);
         },
       });
       if (viewer.isClosed) return viewer;
@@ -286,12 +286,17 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     localViewers(jobId) {
       return byChannel.get(store.keys(jobId).channel)?.viewers.size ?? 0;
     },
-    get viewerCount() {
-      return viewerCount;
+    viewerCount(transport) {
+      if (transport === undefined) return viewerCount;
+      let n = 0;
+      for (const entry of byChannel.values()) for (const viewer of entry.viewers) if (viewer.sink.transport === transport) n += 1;
+      return n;
     },
-    bufferedBytes() {
+    bufferedBytes(transport) {
       let total = 0;
-      for (const entry of byChannel.values()) for (const viewer of entry.viewers) total += viewer.bufferedBytes;
+      for (const entry of byChannel.values()) {
+        for (const viewer of entry.viewers) if (transport === undefined || viewer.sink.transport === transport) total += viewer.bufferedBytes;
+      }
       return total;
     },
     close() {

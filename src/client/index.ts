@@ -23,6 +23,7 @@ export { isTerminal } from '../shared/events.js';
 export { ConnectionError, ProblemError, WaitTimeoutError } from './errors.js';
 export { collectText, type FollowOptions, type FollowState, type StreamEvent } from './follow.js';
 export type { ConversationEvent, ConversationFollowOptions } from './conversations.js';
+export { createSocketClient, type GenrelaySocket, type SocketClientOptions, type WebSocketLike } from './socket.js';
 export { createContentFold, foldContent, type ContentFold, type FoldEvent } from '../shared/fold-content.js';
 
 /** Options of {@link createClient}. */

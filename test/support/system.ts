@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from '../../src/shared/redis.js';
-import { startApi, type ApiServer } from '../../src/api/create-api.js';
+import { startApi, type ApiOptions, type ApiServer } from '../../src/api/create-api.js';
 import { loadConfig, type Config } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startSimulator, type SimBehaviour, type Simulator } from '../../src/simulator/index.js';
@@ -29,6 +29,8 @@ export interface SystemOptions {
   readonly simDefaults?: Partial<SimBehaviour>;
   /** An already running simulator to use instead of a private one. */
   readonly sim?: Simulator;
+  /** Options of the API (the socket's timers). */
+  readonly apiOptions?: ApiOptions;
 }
 
 /** A plain client where `config` says Redis is: one server, or a Cluster. */
@@ -53,7 +55,7 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
   const client = createUpstreamClient({ apiKey: 'test-key', baseUrl: sim.url });
   const workers: GenrelayWorker[] = [];
   for (let i = 0; i < (options.workers ?? 1); i += 1) workers.push(await createWorker({ config, logger, client }));
-  const api = await startApi(config, logger);
+  const api = await startApi(config, logger, options.apiOptions);
   const redis = testRedisClient(config);
   // Tests that kill Redis see this client's reconnect errors too; they are expected.
   redis.on('error', () => {});

@@ -2,13 +2,12 @@ import { SseSink } from '../relay/sse-sink.js';
 import { Router, type Request } from 'express';
 import { AppError } from '../../shared/errors.js';
 import { isConversationId } from '../../shared/ids.js';
-import { isTerminal } from '../../shared/events.js';
 import type { JobStore } from '../../shared/job-store.js';
 import { toRecordView } from '../../shared/job-record.js';
 import { recordFields as F } from '../../shared/keys.js';
 import type { ConversationTurnView, ConversationView } from '../../shared/wire.js';
 import type { Auth } from '../auth.js';
-import { streamConversation, type ConversationCursor } from '../conversation-stream.js';
+import { conversationCursorIssue, streamConversation, type ConversationCursor } from '../conversation-stream.js';
 import type { EventHub } from '../event-hub.js';
 import type { ApiMetrics } from '../metrics.js';
 import { openStream, rawCursorOf } from './events.js';
@@ -100,23 +99,10 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     const cursor = conversationCursor(req);
     const stored = await deps.store.readConversation(id);
     if (stored === undefined) throw notFound();
-    const firstTurn = Number(stored.meta['first_turn'] ?? 1);
-    const jobId = stored.turns[cursor.turn - firstTurn];
-    if (cursor.turn > firstTurn + stored.turns.length || (jobId === undefined && cursor.seq > 0 && cursor.turn >= firstTurn)) {
-      throw new AppError('validation_failed', `The cursor's turn ${cursor.turn} does not exist yet.`, {
-        details: [{ path: cursor.path, message: `names a turn past the conversation's last, ${firstTurn + stored.turns.length - 1}` }],
-      });
-    }
-    if (jobId !== undefined && cursor.seq > 0) {
-      const progress = await deps.store.progress(jobId);
-      if (progress !== undefined && !isTerminal(progress.status) && cursor.seq > progress.seq) {
-        throw new AppError('validation_failed', `The cursor is past turn ${cursor.turn}'s last event (${progress.seq}).`, {
-          details: [{ path: cursor.path, message: `is past turn ${cursor.turn}'s last event, ${progress.seq}` }],
-        });
-      }
-    }
+    const issue = await conversationCursorIssue(deps.store, stored, cursor, cursor.path);
+    if (issue !== undefined) throw issue;
     openStream(res);
-    deps.metrics.viewerConnections.inc();
+    deps.metrics.viewerConnections.inc({ transport: 'sse' });
     await streamConversation(deps, id, new SseSink(res), cursor);
     (req as { next?: unknown }).next = undefined;
   });

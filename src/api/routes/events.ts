@@ -78,7 +78,7 @@ export function eventsRoute(deps: EventsRouteDeps): Router {
       return;
     }
     openStream(res);
-    deps.metrics.viewerConnections.inc();
+    deps.metrics.viewerConnections.inc({ transport: 'sse' });
     await deps.hub.attach(id, new SseSink(res), cursor);
     // The stream is this response's last word: no handler after it. Express keeps its router chain
     // (each router's `next` closure and their scopes) reachable from `req.next` for as long as the

@@ -1,17 +1,18 @@
 import express, { Router, type Request } from 'express';
 import type { RedisClient } from '../../shared/redis.js';
-import { encodeControl } from '../../shared/control-channel.js';
 import { AppError } from '../../shared/errors.js';
 import { isJobId } from '../../shared/ids.js';
 import type { JobStore } from '../../shared/job-store.js';
-import { toRecordView, type JobRecordView } from '../../shared/job-record.js';
 import { globalKeys } from '../../shared/keys.js';
 import type { Auth } from '../auth.js';
+import { cancelJob } from '../cancel-job.js';
 import type { EventHub } from '../event-hub.js';
 import { createJobWaiters } from '../job-waiters.js';
 import type { Presence } from '../presence.js';
 import type { ApiMetrics } from '../metrics.js';
-import { jobRequestSchema, parseJobRequest } from '../job-request.js';
+import { createJob } from '../create-job.js';
+import { createRecordReader } from '../read-record.js';
+import { jobRequestSchema } from '../job-request.js';
 import type { JobSubmitter } from '../submit-job.js';
 
 /** Dependencies of the job routes. */
@@ -69,11 +70,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   const schema = jobRequestSchema(deps);
   const control = globalKeys(deps.keyPrefix).control;
 
-  const readView = async (id: string): Promise<JobRecordView> => {
-    const [stored, viewers] = await Promise.all([deps.store.read(id), deps.presence.count(id)]);
-    if (stored === undefined) throw new AppError('not_found', 'No such job, or its result has expired.');
-    return toRecordView(stored, viewers);
-  };
+  const readView = createRecordReader(deps.store, deps.presence);
 
   const { requireKey, requireReader } = deps.auth;
 
@@ -88,25 +85,11 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     },
     express.json({ limit: deps.maxBodyBytes }),
     async (req, res) => {
-      const request = parseJobRequest(schema, req.body);
-      const key = req.get('idempotency-key');
-      if (key !== undefined && (key.length === 0 || key.length > 255)) {
-        throw new AppError('validation_failed', 'Idempotency-Key must be 1 to 255 characters.', {
-          details: [{ path: 'header:Idempotency-Key', message: 'must be 1 to 255 characters' }],
-        });
-      }
-      const submission = await deps.submit(request, key);
-      const { id } = submission;
-      deps.metrics.jobsSubmitted.inc({ outcome: submission.created ? 'created' : 'replayed' });
-      // A new job is `queued` as far as this answer goes (a worker may have taken it already); a
-      // replayed one is shown as it is now.
-      const { status, created_at } = submission.created
-        ? { status: 'queued', created_at: new Date(submission.createdAt).toISOString() }
-        : await readView(id);
+      const { created, answer } = await createJob({ ...deps, readView }, schema, req.body, req.get('idempotency-key'));
       res
-        .status(submission.created ? 202 : 200)
-        .location(`/v1/jobs/${id}`)
-        .json({ id, status, created_at, events_url: `/v1/jobs/${id}/events`, viewer_token: deps.mintViewerToken(id).token });
+        .status(created ? 202 : 200)
+        .location(`/v1/jobs/${answer.id}`)
+        .json(answer);
     },
   );
 
@@ -144,10 +127,8 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
 
   router.post('/v1/jobs/:id/cancel', requireKey, async (req, res) => {
     const id = jobIdParam(req);
-    const outcome = await deps.store.cancel(id);
+    const outcome = await cancelJob(deps.store, deps.redis, control, id);
     if (outcome === 'gone') throw new AppError('not_found', 'No such job, or its result has expired.');
-    // The flag is durable; the broadcast makes the worker running the job, wherever it is, act now.
-    if (outcome === 'requested') await deps.redis.publish(control, encodeControl({ type: 'cancel', jobId: id }));
     const view = await readView(id);
     res.status(outcome === 'requested' ? 202 : 200).json(view);
   });

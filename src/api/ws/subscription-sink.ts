@@ -1,0 +1,98 @@
+import type { WebSocket } from 'ws';
+import type { ViewerSink } from '../relay/sink.js';
+
+/** What a subscription's sink asks of its socket session. */
+export interface SinkOwner {
+  readonly socket: WebSocket;
+  /** The subscription's stream ended (a job's `done`, an expired conversation): `complete`, then drop it. */
+  complete(): void;
+  /** The client does not read: close the socket (1013); it resumes every subscription with `after`. */
+  overflow(): void;
+}
+
+/** Above this many unsent bytes a write says "wait for drained". */
+const highWaterMark = 64 * 1024;
+/** How often `drained` looks at the socket's buffer. */
+const pollMs = 10;
+
+/**
+ * One subscription of a WebSocket as a viewer sink: each frame is its own text message; bytes owed are
+ * the socket's (`bufferedAmount`), shared by every subscription on it; `end` completes the
+ * subscription, not the socket; `destroy` closes the socket (1013).
+ */
+export class SubscriptionSink implements ViewerSink {
+  readonly transport = 'ws' as const;
+  private readonly listeners = new Set<() => void>();
+  private gone = false;
+
+  constructor(private readonly owner: SinkOwner) {}
+
+  get isGone(): boolean {
+    return this.gone || this.owner.socket.readyState !== this.owner.socket.OPEN;
+  }
+
+  get bufferedBytes(): number {
+    return this.owner.socket.bufferedAmount;
+  }
+
+  write(frames: Buffer | readonly Buffer[]): boolean {
+    if (this.isGone) return false;
+    const socket = this.owner.socket;
+    if (Buffer.isBuffer(frames)) socket.send(frames, { binary: false });
+    else for (const frame of frames) socket.send(frame, { binary: false });
+    return socket.bufferedAmount < highWaterMark;
+  }
+
+  drained(stallMs: number): Promise<boolean> {
+    const socket = this.owner.socket;
+    if (this.isGone) return Promise.resolve(false);
+    if (socket.bufferedAmount < highWaterMark) return Promise.resolve(true);
+    // `ws` has no drain event of its own: watch the buffer go down, and give up when it does not move.
+    return new Promise((resolve) => {
+      let last = socket.bufferedAmount;
+      let still = 0;
+      const timer = setInterval(() => {
+        const now = socket.bufferedAmount;
+        if (this.isGone) return done(false);
+        if (now < highWaterMark) return done(true);
+        still = now < last ? 0 : still + pollMs;
+        last = now;
+        if (still >= stallMs) done(false);
+      }, pollMs);
+      const done = (ok: boolean) => {
+        clearInterval(timer);
+        resolve(ok);
+      };
+    });
+  }
+
+  keepalive(): void {
+    // The session pings the socket itself; a subscription has nothing to add.
+  }
+
+  end(): void {
+    if (this.gone) return;
+    this.owner.complete();
+  }
+
+  destroy(): void {
+    this.owner.overflow();
+  }
+
+  onClose(listener: () => void): () => void {
+    if (this.gone) {
+      queueMicrotask(listener);
+      return () => {};
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The subscription is over (unsubscribed, completed, or the socket closed): tell the viewers. */
+  close(): void {
+    if (this.gone) return;
+    this.gone = true;
+    for (const listener of [...this.listeners]) listener();
+    this.listeners.clear();
+  }
+}
