@@ -3,6 +3,7 @@ import { forEachStamp, wallClockMs } from '../src/simulator/stamp.js';
 import type { ClientCommand, ClientReport, OpenCommand, OpenResult, SdkCommand } from './client-protocol.js';
 import { serveIpc } from './ipc.js';
 import { openViewer, type Viewer } from './sse-client.js';
+import { openWsViewer } from './ws-client.js';
 import { loopLag } from './timing.js';
 
 /**
@@ -41,7 +42,10 @@ async function open(cmd: OpenCommand): Promise<OpenResult> {
     for (let i = next++; i < cmd.viewers.length; i = next++) {
       const spec = cmd.viewers[i];
       if (spec === undefined) continue;
-      const viewer = await openViewer({ host: cmd.host, port: cmd.port, path: spec.path, sampled: spec.sampled, onStamp });
+      const viewer =
+        spec.subscribe === undefined
+          ? await openViewer({ host: cmd.host, port: cmd.port, path: spec.path, sampled: spec.sampled, onStamp })
+          : await openWsViewer({ host: cmd.host, port: cmd.port, subscribe: spec.subscribe, sampled: spec.sampled, onStamp });
       const { status, closed } = viewer.counters;
       const key = status === 0 ? (closed ?? 'no answer') : String(status);
       outcomes[key] = (outcomes[key] ?? 0) + 1;

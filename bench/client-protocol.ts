@@ -5,7 +5,8 @@ export interface OpenCommand {
   readonly type: 'open';
   readonly host: string;
   readonly port: number;
-  readonly viewers: readonly { readonly path: string; readonly sampled: boolean }[];
+  /** With `subscribe`, a WebSocket viewer (the frame is sent once open); else an SSE viewer of `path`. */
+  readonly viewers: readonly { readonly path: string; readonly sampled: boolean; readonly subscribe?: string }[];
   readonly concurrency: number;
 }
 

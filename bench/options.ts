@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly peer: boolean;
   /** `--no-floor`: skip the socket floor (`bench/floor/`) in the fan-out scenario. */
   readonly floor: boolean;
+  /** `--no-socket`: skip genrelay's WebSocket viewers in the fan-out scenario. */
+  readonly socket: boolean;
   /** `--fanout=1000,5000`: override the viewer counts of the fan-out scenario. */
   readonly fanoutSizes: readonly number[] | undefined;
   /** `--workers=100,1000`: override the generation counts of the worker scenario. */
@@ -29,13 +31,14 @@ export interface BenchOptions {
   readonly runs: number;
 }
 
-const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--no-floor] [--fanout=N,…] [--workers=N,…] [--runs=N]`;
+const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--no-floor] [--no-socket] [--fanout=N,…] [--workers=N,…] [--runs=N]`;
 
 /** Parses argv (without node and the script); throws with the usage on anything unknown. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
   let quick = false;
   let peer = true;
   let floor = true;
+  let socket = true;
   let only: Set<ScenarioName> = new Set(scenarioNames);
   const profile = new Set<Profilable>();
   let fanoutSizes: number[] | undefined;
@@ -52,6 +55,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (flag === '--quick') quick = true;
     else if (flag === '--no-peer') peer = false;
     else if (flag === '--no-floor') floor = false;
+    else if (flag === '--no-socket') socket = false;
     else if (flag === '--only') {
       only = new Set(list(value).map((s) => (s === 'peer' ? 'fanout' : s)).map((s) => {
         if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}\n${usage}`);
@@ -68,5 +72,5 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--help' || flag === '-h') throw new Error(usage);
     else throw new Error(`unknown option ${arg}\n${usage}`);
   }
-  return { quick, only, profile, peer, floor, fanoutSizes, workerSizes, runs };
+  return { quick, only, profile, peer, floor, socket, fanoutSizes, workerSizes, runs };
 }

@@ -120,7 +120,11 @@ describe.each(backendNames)('conversations, on %s', (on) => {
   });
 
   it('a cancelled turn is committed as far as it went, and the conversation goes on', async () => {
-    const first = await say('one two three four five six seven eight nine ten eleven twelve', 'x1', {});
+    const { json } = await submitJob(sys.url, {
+      max_tokens: 200,
+      messages: [{ role: 'user', content: `x1 ${simPrompt({ text: 'one two three four five six seven eight nine ten eleven twelve', tps: 5, tag: 'x1' })}` }],
+    });
+    const first = String(json['id']);
     await eventually(async () => (String((await getRecord(sys.url, first))['text']).length > 0 ? true : undefined));
     await fetch(`${sys.url}/v1/jobs/${first}/cancel`, { method: 'POST' });
     const cancelled = await jobEnded(sys.url, first);

@@ -154,7 +154,7 @@ describe('the WebSocket: limits, credentials, liveness', () => {
       env: { API_KEYS: 'k1', MAX_BODY_BYTES: '65536', VIEWER_BUFFER_BYTES: '262144' },
       apiOptions: { socketAuthWindowMs: 500 },
     });
-    // Pings every 300 ms, at most 6 connections.
+    // Pings every 300 ms (only the mute socket's test uses it), at most 6 connections.
     quick = await startSystem({ name: 'ws-quick', env: { API_KEYS: 'k1', MAX_CONNECTIONS: '6' }, apiOptions: { socketPingMs: 300 } });
   });
   afterAll(async () => {
@@ -206,7 +206,7 @@ describe('the WebSocket: limits, credentials, liveness', () => {
 
   it('a client that stops reading is closed with 1013 once it owes VIEWER_BUFFER_BYTES; the job goes on', async () => {
     // 12 MB: beyond what the kernel's socket buffers on loopback take for the client that stopped.
-    const { json } = await submitJob(sys.url, { max_tokens: 8000, messages: [{ role: 'user', content: simPrompt({ tokens: 6000, chunk: 2000, tps: 4000 }) }] }, auth);
+    const { json } = await submitJob(sys.url, { max_tokens: 8000, messages: [{ role: 'user', content: simPrompt({ tokens: 1500, chunk: 8000, tps: 1500 }) }] }, auth);
     const id = String(json['id']);
     const slow = await openSocket(sys.url, { headers: auth });
     await slow.next((f) => f.type === 'ready');
@@ -216,7 +216,7 @@ describe('the WebSocket: limits, credentials, liveness', () => {
     await eventually(async () => {
       const res = await fetch(`${sys.url}/v1/jobs/${id}`, { headers: auth });
       return ((await res.json()) as { status: string }).status === 'completed' ? true : undefined;
-    });
+    }, 45_000);
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect((await slow.closed).code).toBe(1013);
     const metrics = await (await fetch(`${sys.url}/metrics`)).text();
@@ -228,14 +228,14 @@ describe('the WebSocket: limits, credentials, liveness', () => {
     await mute.next((f) => f.type === 'ready');
     expect((await mute.closed).code).toBe(1006);
 
-    const many = await openSocket(quick.url, { headers: auth });
+    const many = await openSocket(sys.url, { headers: auth });
     await many.next((f) => f.type === 'ready');
-    const { json } = await submitJob(quick.url, { max_tokens: 20, messages: [{ role: 'user', content: simPrompt({ text: 'x', ttft_ms: 5000 }) }] }, auth);
+    const { json } = await submitJob(sys.url, { max_tokens: 20, messages: [{ role: 'user', content: simPrompt({ text: 'x', ttft_ms: 5000 }) }] }, auth);
     many.send({ type: 'subscribe', id: 'one', job: String(json['id']) });
     many.send({ type: 'subscribe', id: 'two', job: String(json['id']) });
     await many.next((f) => f.type === 'error' && f['id'] === 'two');
     for (let i = 0; i < 100; i += 1) {
-      const r = await submitJob(quick.url, { max_tokens: 20, messages: [{ role: 'user', content: simPrompt({ text: 'y', ttft_ms: 5000 }) }] }, auth);
+      const r = await submitJob(sys.url, { max_tokens: 20, messages: [{ role: 'user', content: simPrompt({ text: 'y', ttft_ms: 5000 }) }] }, auth);
       many.send({ type: 'subscribe', id: `n${i}`, job: String(r.json['id']) });
     }
     const over = await many.next((f) => f.type === 'error' && String(f['id']).startsWith('n'));

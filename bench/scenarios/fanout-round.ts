@@ -12,8 +12,8 @@ export interface FanoutTarget {
   readonly name: string;
   /** A fresh server process, warmed up (so every round starts from the same memory baseline). */
   prepare(round: string): Promise<{ host: string; port: number; serverPid: number; otherPids: Readonly<Record<string, number>> }>;
-  /** Starts one stream with `directive`; the path viewers GET, and how to end it. */
-  startStream(directive: Directive, maxTokens: number): Promise<{ path: string; stop: () => Promise<void> }>;
+  /** Starts one stream with `directive`; the path viewers GET (or, on a socket, the frame they send), and how to end it. */
+  startStream(directive: Directive, maxTokens: number): Promise<{ path: string; subscribe?: string; stop: () => Promise<void> }>;
   /** After the round: stops whatever could still load the machine during the next one. */
   finish(): Promise<void>;
 }
@@ -88,7 +88,11 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
   const startedAt = wallClockMs();
   const stream = await target.startStream({ tokens, tps: plan.tps, ttft_ms: holdMs, stamp: true, tag: `fanout-${target.name}` }, tokens + 10);
   const step = Math.max(1, Math.floor(plan.viewers / plan.sampled));
-  const viewers = Array.from({ length: plan.viewers }, (_, i) => ({ path: stream.path, sampled: i % step === 0 }));
+  const viewers = Array.from({ length: plan.viewers }, (_, i) => ({
+    path: stream.path,
+    sampled: i % step === 0,
+    ...(stream.subscribe === undefined ? {} : { subscribe: stream.subscribe }),
+  }));
   const opened = await clients.open(server.host, server.port, viewers);
 
   const from = Math.max(wallClockMs(), startedAt + holdMs) + warmupS * 1000;

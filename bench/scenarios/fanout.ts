@@ -30,6 +30,15 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
     // The API stays up (idle) until the next round restarts it.
     finish: async () => {},
   };
+  // The same API and stream, viewers on the socket: one subscription each.
+  const genrelayWs: FanoutTarget = {
+    ...genrelay,
+    name: 'genrelay (socket)',
+    async startStream(directive, maxTokens) {
+      const id = await submitJob(sys.api.url, directive, maxTokens);
+      return { path: '/v1/ws', subscribe: JSON.stringify({ type: 'subscribe', id: 's', job: id }), stop: () => cancelJob(sys.api.url, id) };
+    },
+  };
   let peer: Peer | undefined;
   const resumable: FanoutTarget = {
     name: 'resumable-stream',
@@ -72,6 +81,7 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
   try {
     for (const viewers of sizes) {
       const g = await runFanoutRound(genrelay, sys.clients, { ...plan, viewers });
+      const w = sys.options.socket ? await runFanoutRound(genrelayWs, sys.clients, { ...plan, viewers }) : undefined;
       let p: FanoutRound | string | undefined;
       if (sys.options.peer) {
         p = await runFanoutRound(resumable, sys.clients, { ...plan, viewers }).catch(async (err: unknown) => {
@@ -80,7 +90,7 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
         });
       }
       const f = sys.options.floor ? await runFanoutRound(floor, sys.clients, { ...plan, viewers }) : undefined;
-      rounds.push({ genrelay: g, peer: p, floor: f });
+      rounds.push({ genrelay: g, socket: w, peer: p, floor: f });
     }
   } finally {
     await peer?.close();
@@ -89,9 +99,10 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
   return { name: 'fanout', rows: fanoutRows(rounds, Math.max(...sizes)), details: { plan, sizes, rounds } };
 }
 
-/** One size's rounds: genrelay, the peer (or why it failed) and the floor, when they ran. */
+/** One size's rounds: genrelay (SSE, and on the socket), the peer (or why it failed) and the floor, when they ran. */
 interface Rounds {
   readonly genrelay: FanoutRound;
+  readonly socket: FanoutRound | undefined;
   readonly peer: FanoutRound | string | undefined;
   readonly floor: FanoutRound | undefined;
 }
@@ -102,7 +113,7 @@ interface Rounds {
  */
 function fanoutRows(rounds: readonly Rounds[], largest: number): Row[] {
   const rows: Row[] = [];
-  for (const { genrelay: g, peer, floor: f } of rounds) {
+  for (const { genrelay: g, socket: w, peer, floor: f } of rounds) {
     const p = typeof peer === 'object' ? peer : undefined;
     const scenario = `3/5 fan-out ${g.viewers} viewers`;
     const atLargest = g.viewers === largest;
@@ -142,6 +153,19 @@ function fanoutRows(rounds: readonly Rounds[], largest: number): Row[] {
     });
     // Rows compared with the peer are only as trustworthy as the worse of the two rounds.
     rows.push(...inWindow(own, p === undefined ? g.check : worstWindow([g.check, p.check])));
+    if (w !== undefined) {
+      // The socket beside SSE: the goal is that a viewer costs no more on it.
+      rows.push(...inWindow([
+        { scenario, metric: 'socket: delivery p50 (ms)', genrelay: w.latency.p50, baseline: g.latency.p50, target: null, met: null },
+        { scenario, metric: 'socket: delivery p99 (ms)', genrelay: w.latency.p99, baseline: g.latency.p99, target: null, met: null },
+        {
+          scenario, metric: 'socket: memory per viewer after GC (KB, SSE beside)', genrelay: w.memoryPerViewerKb, baseline: g.memoryPerViewerKb,
+          target: '≤ SSE', met: w.memoryPerViewerKb <= g.memoryPerViewerKb, meets: (v: number, b: number) => v <= b,
+        },
+        { scenario, metric: 'socket: server CPU per delivered delta (µs)', genrelay: w.serverCpuUsPerDelivered, baseline: g.serverCpuUsPerDelivered, target: null, met: null },
+        { scenario, metric: 'socket: viewers connected / failed / cut early', genrelay: `${w.opened} / ${w.viewers - w.opened} / ${sumOf(w.closedEarly)}`, baseline: null, target: null, met: null },
+      ], worstWindow([g.check, w.check])));
+    }
     if (f !== undefined) {
       // The floor's round has its own window; the comparison holds only when both rounds were valid.
       const worse = g.check.clientLoopDelayP99Ms > f.check.clientLoopDelayP99Ms ? g.check : f.check;

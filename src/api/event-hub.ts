@@ -1,11 +1,13 @@
-import { Cluster } from 'ioredis';
 import type { RedisClient } from '../shared/redis.js';
-import { decodeWire } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
+import { createChannelRooms } from './relay/channel-rooms.js';
 import { sseJobEncoder, type EventEncoder } from './relay/encoder.js';
+import { JobRoom, type EndWatcher } from './relay/job-room.js';
 import type { Transport, ViewerSink } from './relay/sink.js';
-import { RelayViewer, type LiveEvent } from './relay/viewer.js';
+import { RelayViewer } from './relay/viewer.js';
+
+export type { EndWatcher } from './relay/job-room.js';
 
 /** How a viewer is attached: its framing (default: the job's SSE stream), and what follows `done`. */
 export interface AttachOptions {
@@ -72,116 +74,41 @@ export interface ConversationWatcher {
   onClose(): void;
 }
 
-/** Told about the end of one job (see {@link EventHub.watchEnd}). */
-export interface EndWatcher {
-  onDone(): void;
-  onResubscribed(): void;
-}
-
-interface JobChannel {
-  readonly jobId: string;
-  readonly viewers: Set<RelayViewer>;
-  readonly watchers: Set<EndWatcher>;
-  subscribed: Promise<unknown>;
-  /** Live events waiting for the fan-out after the subscriber's current read. */
-  queue: LiveEvent[];
-  scheduled: boolean;
-}
-
-/** Creates the hub; one per API process. */
+/**
+ * Creates the hub; one per API process. Its duties each live in a room of their own: the subscriber's
+ * channels (`ChannelRooms`), each job's viewers and end watchers (`JobRoom`), conversation watchers;
+ * the hub attaches viewers, runs the keep-alive tick and the lost-job sweep under pub/sub.
+ */
 export function createEventHub(deps: EventHubDeps): EventHub {
   const { subscriber, store, logger } = deps;
-  const byChannel = new Map<string, JobChannel>();
-  const conversations = new Map<string, { readonly watchers: Set<ConversationWatcher>; readonly subscribed: Promise<unknown> }>();
+  const channels = createChannelRooms(subscriber, logger);
+  const jobs = new Map<string, { readonly room: JobRoom; readonly membership: { readonly subscribed: Promise<unknown>; leave(): void } }>();
+  const conversations = new Set<ConversationWatcher>();
   let viewerCount = 0;
-  let connectedOnce = false;
 
-  // Events are queued per job and fanned out once the subscriber's socket read has been parsed: when
-  // several arrive together (a busy process reads many from one read), each viewer gets them in one
-  // write. A microtask, not setImmediate: an event that arrives alone goes out in the same turn
-  // instead of waiting for the poll phase to end (0.1-0.2 ms of every delta at low load).
-  const flush = (entry: JobChannel) => {
-    const events = entry.queue;
-    entry.queue = [];
-    entry.scheduled = false;
-    if (entry.watchers.size > 0 && events.some((e) => e.done)) for (const w of [...entry.watchers]) w.onDone();
-    if (events.length === 1) {
-      const [event] = events as [LiveEvent];
-      for (const viewer of entry.viewers) viewer.deliver(event);
-      return;
-    }
-    for (const viewer of entry.viewers) viewer.deliverBatch(events);
-  };
-  subscriber.on('smessage', (channel: string, payload: string) => {
-    const entry = byChannel.get(channel);
+  /** The job's room, joined to its channel on first use. */
+  const roomOf = (jobId: string) => {
+    let entry = jobs.get(jobId);
     if (entry === undefined) {
-      for (const watcher of [...(conversations.get(channel)?.watchers ?? [])]) watcher.onTurn();
-      return;
+      const room = new JobRoom(jobId);
+      entry = { room, membership: channels.join(store.keys(jobId).channel, room) };
+      jobs.set(jobId, entry);
     }
-    const event = decodeWire(payload);
-    if (event === undefined) return;
-    // Framed once per framing (on first use), the same bytes for every local viewer with it.
-    entry.queue.push({ ...event, done: event.type === 'done', frames: new Map() });
-    if (!entry.scheduled) {
-      entry.scheduled = true;
-      queueMicrotask(() => flush(entry));
-    }
-  });
-
-  // After a reconnect ioredis re-subscribes, but what was published while it was away is lost:
-  // subscribe again explicitly (so the reply proves the subscription is live), then every viewer
-  // fills its gap from the log. One Redis says so with `ready`; a Cluster replaces a shard's
-  // subscriber that went away (a failover, a reshard, a dropped connection) and then says
-  // `subscribersReady`, and its channels can only be subscribed one slot at a time.
-  const cluster = subscriber instanceof Cluster;
-  const resubscribe = (channels: string[]) =>
-    cluster ? Promise.all(channels.map((channel) => subscriber.ssubscribe(channel))) : subscriber.ssubscribe(...channels);
-  subscriber.on(cluster ? 'subscribersReady' : 'ready', () => {
-    if (!connectedOnce && !cluster) {
-      connectedOnce = true;
-      return;
-    }
-    const entries = [...byChannel.entries()];
-    const watched = [...conversations.entries()];
-    if (entries.length === 0 && watched.length === 0) return;
-    logger.info({ channels: entries.length + watched.length }, 'subscriber reconnected: viewers catch up from the log');
-    void resubscribe([...entries.map(([channel]) => channel), ...watched.map(([channel]) => channel)])
-      // A Redis that restarted without its data has lost jobs: their viewers end (a reconnect gets 404).
-      .then(() => endLostJobs())
-      .then(() => {
-        for (const [, entry] of entries) {
-          for (const viewer of entry.viewers) void viewer.catchUp();
-          for (const watcher of [...entry.watchers]) watcher.onResubscribed();
-        }
-        for (const [, conversation] of watched) for (const watcher of [...conversation.watchers]) watcher.onTurn();
-      })
-      .catch((err: unknown) => logger.warn({ err }, 're-subscribe failed'));
-  });
-  if (subscriber.status === 'ready') connectedOnce = true;
-
+    return entry;
+  };
+  /** Leaves the job's channel once nobody in this process follows the job any more. */
+  const release = (jobId: string) => {
+    const entry = jobs.get(jobId);
+    if (entry === undefined || !entry.room.isEmpty) return;
+    jobs.delete(jobId);
+    entry.membership.leave();
+  };
   const detach = (viewer: RelayViewer) => {
-    const channel = store.keys(viewer.jobId).channel;
-    const entry = byChannel.get(channel);
-    if (entry === undefined || !entry.viewers.delete(viewer)) return;
+    const entry = jobs.get(viewer.jobId);
+    if (entry === undefined || !entry.room.viewers.delete(viewer)) return;
     viewerCount -= 1;
-    deps.onViewers?.(viewer.jobId, entry.viewers.size);
-    release(channel, entry);
-  };
-  /** The job's channel entry, subscribing on first use. */
-  const channelOf = (jobId: string): [string, JobChannel] => {
-    const channel = store.keys(jobId).channel;
-    let entry = byChannel.get(channel);
-    if (entry === undefined) {
-      entry = { jobId, viewers: new Set(), watchers: new Set(), subscribed: subscriber.ssubscribe(channel), queue: [], scheduled: false };
-      byChannel.set(channel, entry);
-    }
-    return [channel, entry];
-  };
-  /** Unsubscribes once nobody in this process follows the job any more. */
-  const release = (channel: string, entry: JobChannel) => {
-    if (entry.viewers.size > 0 || entry.watchers.size > 0 || byChannel.get(channel) !== entry) return;
-    byChannel.delete(channel);
-    subscriber.sunsubscribe(channel).catch(() => {});
+    deps.onViewers?.(viewer.jobId, entry.room.viewers.size);
+    release(viewer.jobId);
   };
 
   // The safety net under pub/sub, one check at a time (during an outage the ticks would otherwise queue
@@ -191,26 +118,26 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   let checking: Promise<number> | undefined;
   const endLostJobs = (): Promise<number> => {
     checking ??= (async () => {
-      const entries = [...byChannel.values()];
-      if (entries.length === 0) return 0;
-      const seqs = await store.lastSeqs(entries.map((e) => e.jobId));
+      const rooms = [...jobs.values()].map((e) => e.room);
+      if (rooms.length === 0) return 0;
+      const seqs = await store.lastSeqs(rooms.map((r) => r.jobId));
       let lost = 0;
-      for (const entry of entries) {
-        const seq = seqs.get(entry.jobId);
+      for (const room of rooms) {
+        const seq = seqs.get(room.jobId);
         if (seq === undefined) {
           lost += 1;
-          logger.warn({ jobId: entry.jobId }, 'job gone from Redis: ending its viewers');
-          for (const viewer of [...entry.viewers]) viewer.end();
+          logger.warn({ jobId: room.jobId }, 'job gone from Redis: ending its viewers');
+          for (const viewer of [...room.viewers]) viewer.end();
           continue;
         }
         let behind = false;
-        for (const viewer of entry.viewers) {
+        for (const viewer of room.viewers) {
           if (viewer.lastSeq < seq) {
             behind = true;
             void viewer.catchUp();
           }
         }
-        if (behind || entry.viewers.size === 0) for (const watcher of [...entry.watchers]) watcher.onResubscribed();
+        if (behind || room.viewers.size === 0) for (const watcher of [...room.watchers]) watcher.onResubscribed();
       }
       return lost;
     })().finally(() => {
@@ -218,14 +145,22 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     });
     return checking;
   };
+  // A Redis that restarted without its data has lost jobs: their viewers end (a reconnect gets 404)
+  // before the others catch up.
+  channels.beforeResubscribed(endLostJobs);
+
   // Each keep-alive tick also looks for jobs that vanished without a reconnect (keys deleted, Redis
-  // replaced behind a proxy): one pipelined EXISTS per followed job per tick.
+  // replaced behind a proxy): one pipelined read per followed job per tick.
   const keepalive = setInterval(() => {
-    for (const entry of byChannel.values()) for (const viewer of entry.viewers) viewer.keepalive();
-    for (const conversation of conversations.values()) for (const watcher of [...conversation.watchers]) watcher.onTick();
+    for (const { room } of jobs.values()) for (const viewer of room.viewers) viewer.keepalive();
+    for (const watcher of [...conversations]) watcher.onTick();
     endLostJobs().catch((err: unknown) => logger.debug({ err }, 'lost-job check failed'));
   }, deps.keepaliveMs);
   keepalive.unref();
+
+  const viewers = function* (transport?: Transport) {
+    for (const { room } of jobs.values()) for (const viewer of room.viewers) if (transport === undefined || viewer.sink.transport === transport) yield viewer;
+  };
 
   let closing: Promise<void> | undefined;
   return {
@@ -241,69 +176,60 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         replayStallMs: deps.replayStallMs,
         onClose: detach,
         onOverflow: (v) => {
-          logger.info({ jobId: v.jobId }, 'viewer not reading: disconnected (it can resume with Last-Event-ID)');
+          logger.info({ jobId: v.jobId, transport: v.sink.transport }, 'viewer not reading: disconnected (it can resume from its cursor)');
           deps.onOverflow?.(v.sink.transport);
         },
       });
       if (viewer.isClosed) return viewer;
-      const [, entry] = channelOf(jobId);
-      entry.viewers.add(viewer);
+      const { room, membership } = roomOf(jobId);
+      room.viewers.add(viewer);
       viewerCount += 1;
-      deps.onViewers?.(jobId, entry.viewers.size);
+      deps.onViewers?.(jobId, room.viewers.size);
       // Subscribe before reading the backlog: nothing published after the read can be missed.
-      await entry.subscribed;
+      await membership.subscribed;
       await viewer.catchUp();
       return viewer;
     },
     endLostJobs,
     watchConversation(channel, watcher) {
-      let entry = conversations.get(channel);
-      if (entry === undefined) {
-        entry = { watchers: new Set(), subscribed: subscriber.ssubscribe(channel) };
-        conversations.set(channel, entry);
-      }
-      const current = entry;
-      current.watchers.add(watcher);
+      conversations.add(watcher);
+      const membership = channels.join(channel, { onMessage: () => watcher.onTurn(), onResubscribed: () => watcher.onTurn() });
       return {
-        subscribed: current.subscribed,
+        subscribed: membership.subscribed,
         stop() {
-          if (!current.watchers.delete(watcher) || current.watchers.size > 0 || conversations.get(channel) !== current) return;
-          conversations.delete(channel);
-          subscriber.sunsubscribe(channel).catch(() => {});
+          if (conversations.delete(watcher)) membership.leave();
         },
       };
     },
     watchEnd(jobId, watcher) {
-      const [channel, entry] = channelOf(jobId);
-      entry.watchers.add(watcher);
+      const { room, membership } = roomOf(jobId);
+      room.watchers.add(watcher);
       return {
-        subscribed: entry.subscribed,
+        subscribed: membership.subscribed,
         stop() {
-          if (entry.watchers.delete(watcher)) release(channel, entry);
+          if (room.watchers.delete(watcher)) release(jobId);
         },
       };
     },
     localViewers(jobId) {
-      return byChannel.get(store.keys(jobId).channel)?.viewers.size ?? 0;
+      return jobs.get(jobId)?.room.viewers.size ?? 0;
     },
     viewerCount(transport) {
       if (transport === undefined) return viewerCount;
       let n = 0;
-      for (const entry of byChannel.values()) for (const viewer of entry.viewers) if (viewer.sink.transport === transport) n += 1;
+      for (const _ of viewers(transport)) n += 1;
       return n;
     },
     bufferedBytes(transport) {
       let total = 0;
-      for (const entry of byChannel.values()) {
-        for (const viewer of entry.viewers) if (transport === undefined || viewer.sink.transport === transport) total += viewer.bufferedBytes;
-      }
+      for (const viewer of viewers(transport)) total += viewer.bufferedBytes;
       return total;
     },
     close() {
       closing ??= (async () => {
         clearInterval(keepalive);
-        for (const entry of [...byChannel.values()]) for (const viewer of [...entry.viewers]) viewer.end();
-        for (const conversation of [...conversations.values()]) for (const watcher of [...conversation.watchers]) watcher.onClose();
+        for (const viewer of [...viewers()]) viewer.end();
+        for (const watcher of [...conversations]) watcher.onClose();
         await subscriber.quit().catch(() => {});
       })();
       return closing;
