@@ -1,6 +1,6 @@
 import type { JobStatus } from '../shared/wire.js';
 
-/** The `genrelay` command's exit codes (listed in `--help` and the README). */
+/** The `genrelay` command's exit codes (listed in `--help` and docs/clients.md). */
 export const exitCodes = {
   /** The job completed (or the command did what it was asked). */
   completed: 0,

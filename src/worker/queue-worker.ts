@@ -10,7 +10,7 @@ export const fetchBackoffMs = { first: 25, max: 1000 } as const;
 export type QueueWorkerOptions = WorkerOptions & { readonly lockDuration: number; readonly logger: Logger };
 
 /**
- * BullMQ's Worker with two defects of 6.7.0 worked around through its overridable methods (the README
+ * BullMQ's Worker with two defects of 6.7.0 worked around through its overridable methods (docs/operations.md
  * says what we rely on; `test/bullmq.relied-on-behaviour.test.ts` reproduces both on the plain Worker):
  *
  * - Lock renewal belongs to a {@link LockKeeper} that tracks runs by token: BullMQ's own lock manager,
