@@ -20,6 +20,18 @@ let outbox;
 let record;
 let following;
 
+const conversationPath = () => `/v1/conversations/${encodeURIComponent(conversationId)}`;
+let scrollFrame = 0;
+/** Keeps the newest text in view while the reader is at the bottom (not when they scrolled up to read). */
+const keepInView = () => {
+  if (scrollFrame !== 0 || innerHeight + scrollY < document.documentElement.scrollHeight - 120) return;
+  // After the turn's own render frame (frames run in the order they were asked for).
+  scrollFrame = requestAnimationFrame(() => {
+    scrollFrame = 0;
+    scrollTo(0, document.documentElement.scrollHeight);
+  });
+};
+
 const say = (err, where = $('notice')) => {
   if (err?.status === 401) access.reset();
   where.textContent = problemText(err, access.readOnly);
@@ -37,7 +49,7 @@ function updateComposer() {
 /** The user's text of turn `turn`, from the conversation record (read again when it lacks the turn). */
 async function userTextOf(turn) {
   const find = () => record?.turns.find((t) => t.turn === turn);
-  if (find() === undefined) record = await access.call(`/v1/conversations/${conversationId}`).catch(() => record);
+  if (find() === undefined) record = await access.call(conversationPath()).catch(() => record);
   return (find()?.messages ?? []).filter((m) => m.role === 'user').map((m) => userText(m.content)).join('\n');
 }
 
@@ -65,6 +77,7 @@ async function follow() {
   following = ctl;
   try {
     for await (const ev of access.socket().subscribe({ conversation: conversationId }, { signal: ctl.signal })) {
+      keepInView();
       if (ev.type === 'turn') await onTurn(ev.data);
       else turns.get(ev.turn)?.apply(ev.type, ev.data);
       if (ev.type === 'done' || ev.type === 'status') updateComposer();
@@ -90,7 +103,7 @@ async function load() {
   transcript.replaceChildren();
   showConversation();
   try {
-    record = await access.call(`/v1/conversations/${conversationId}`);
+    record = await access.call(conversationPath());
   } catch (err) {
     say(err);
     setConnection('closed');
@@ -118,13 +131,14 @@ async function send(event) {
   const bubble = userBubble(text);
   bubble.classList.add('pending');
   transcript.append(bubble);
+  bubble.scrollIntoView({ block: 'nearest' });
   $('message').value = '';
   const mine = { text, bubble, job: access.socket().create(bodyFor(text)) };
   outbox = mine;
   updateComposer();
   try {
     const job = await mine.job;
-    const turn = await access.call(`/v1/jobs/${job.id}`, { viewerToken: job.viewer_token });
+    const turn = await access.call(`/v1/jobs/${encodeURIComponent(job.id)}`, { viewerToken: job.viewer_token });
     if (conversationId === undefined) {
       conversationId = turn.conversation_id;
       history.replaceState(null, '', `/chat/${encodeURIComponent(conversationId)}`);
@@ -159,7 +173,7 @@ $('stop').addEventListener('click', async () => {
 
 $('share').addEventListener('click', async () => {
   try {
-    const grant = await access.call(`/v1/conversations/${conversationId}/viewer-token`, { method: 'POST' });
+    const grant = await access.call(`${conversationPath()}/viewer-token`, { method: 'POST' });
     const link = document.createElement('a');
     link.href = new URL(grant.viewer_url, location.origin).href;
     link.textContent = link.href;
