@@ -20,6 +20,7 @@ describe('the chat page in a browser', () => {
   // After the servers' hook, so pages close first (afterEach hooks run in reverse).
   const browser = useBrowser();
 
+  /** A system with `API_KEYS` set, unless `env` sets it ('' turns auth off). */
   async function start(name: string, env: Record<string, string> = {}): Promise<TestSystem> {
     const system = await startSystem({ name, env: { API_KEYS: KEY, ...env } });
     systems.push(system);
@@ -34,12 +35,12 @@ describe('the chat page in a browser', () => {
   }
 
   /** A new chat page at `/chat` with the key entered, as a user does. */
-  async function openChat(sys: TestSystem, options: { history?: boolean } = {}): Promise<Page> {
+  async function openChat(sys: TestSystem, options: { history?: boolean; key?: string } = {}): Promise<Page> {
     const page = await browser.newPage();
     if (options.history === true) await recordHistory(page);
     const response = await page.goto(`${sys.url}/chat`);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
-    await page.locator('#api-key').fill(KEY);
+    await page.locator('#api-key').fill(options.key ?? KEY);
     return page;
   }
 
@@ -220,12 +221,24 @@ describe('the chat page in a browser', () => {
     await waitForData(reader, turnSel(2), 'status', 'completed', 15_000);
     expect(await replyText(reader, 2)).toBe(normaliseText(String(record['text'])));
     await expect(reader.locator(`${turnSel(2)} .msg.user .body`).textContent()).resolves.toContain('Second, seen by both');
-    for (const page of [writer, reader]) expect(browser.problems(page).pageErrors).toEqual([]);
+
+    // The same address without a key asks for one; with the key typed in, the conversation loads.
+    const other = await browser.newPage();
+    await other.goto(`${sys.url}/chat/${conversationOf(writer)}`);
+    await other.locator('#notice', { hasText: 'needs a key' }).waitFor({ timeout: 10_000 });
+    await expect(other.locator('article.turn').count()).resolves.toBe(0);
+    await other.locator('#api-key').fill(KEY);
+    await other.locator('#api-key').press('Tab');
+    await waitForData(other, turnSel(2), 'status', 'completed', 15_000);
+    expect(await replyText(other, 2)).toBe(await replyText(writer, 2));
+    await expect(other.locator('#composer').isVisible()).resolves.toBe(true);
+    for (const page of [writer, reader, other]) expect(browser.problems(page).pageErrors).toEqual([]);
   });
 
   it('hostile model output stays inert: no script runs, no handler, no javascript: link', async () => {
-    const sys = await start('chat-hostile');
-    const page = await openChat(sys);
+    // Auth off here: the page works without a key too.
+    const sys = await start('chat-hostile', { API_KEYS: '' });
+    const page = await openChat(sys, { key: '' });
     const text = [
       '<script>window.__xss=1</script>',
       '',
