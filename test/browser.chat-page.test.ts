@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApi, type ApiServer } from '../src/api/create-api.js';
+import { startApi, type ApiOptions, type ApiServer } from '../src/api/create-api.js';
 import { createLogger } from '../src/shared/logger.js';
 import { type Dom, normaliseText, readHistory, recordHistory, useBrowser, waitForData } from './support/browser.js';
 import { freePort } from './support/free-port.js';
@@ -21,8 +21,8 @@ describe('the chat page in a browser', () => {
   const browser = useBrowser();
 
   /** A system with `API_KEYS` set, unless `env` sets it ('' turns auth off). */
-  async function start(name: string, env: Record<string, string> = {}): Promise<TestSystem> {
-    const system = await startSystem({ name, env: { API_KEYS: KEY, ...env } });
+  async function start(name: string, env: Record<string, string> = {}, apiOptions: ApiOptions = {}): Promise<TestSystem> {
+    const system = await startSystem({ name, env: { API_KEYS: KEY, ...env }, apiOptions });
     systems.push(system);
     return system;
   }
@@ -233,6 +233,26 @@ describe('the chat page in a browser', () => {
     expect(await replyText(other, 2)).toBe(await replyText(writer, 2));
     await expect(other.locator('#composer').isVisible()).resolves.toBe(true);
     for (const page of [writer, reader, other]) expect(browser.problems(page).pageErrors).toEqual([]);
+  });
+
+  it('asks for the key: a message sent without one is refused and kept in the composer; with the key it goes', async () => {
+    // A short auth window, so the keyless socket is refused soon (10 s in production).
+    const sys = await start('chat-no-key', {}, { socketAuthWindowMs: 2500 });
+    const page = await openChat(sys, { key: '' });
+    const message = simPrompt({ text: words(10, 'k'), tps: 100 }, 'Let me in');
+    await page.locator('#message').fill(message);
+    await page.locator('#send').click();
+    await page.locator('#error', { hasText: 'If it needs an API key' }).waitFor({ timeout: 10_000 });
+    await page.locator('#error', { hasText: 'The API needs a key' }).waitFor({ timeout: 15_000 });
+    await expect(page.locator('#message').inputValue()).resolves.toBe(message);
+    await expect(page.locator('.msg.user').count()).resolves.toBe(0);
+
+    await page.locator('#api-key').fill(KEY);
+    await page.locator('#send').click();
+    await page.locator(turnSel(1)).waitFor({ state: 'attached', timeout: 15_000 });
+    await turnEnded(sys, page, 1);
+    await expect(page.locator('#error').textContent()).resolves.toBe('');
+    expect(browser.problems(page).pageErrors).toEqual([]);
   });
 
   it('hostile model output stays inert: no script runs, no handler, no javascript: link', async () => {

@@ -136,8 +136,15 @@ async function send(event) {
   const mine = { text, bubble, job: access.socket().create(bodyFor(text)) };
   outbox = mine;
   updateComposer();
+  // Without a key, an API that needs one only refuses the socket when its auth window ends (10 s).
+  if (!access.readOnly && $('api-key').value.trim() === '') {
+    setTimeout(() => {
+      if (outbox === mine && $('connection').dataset.state !== 'live') $('error').textContent = 'Waiting for the server… If it needs an API key, enter it above.';
+    }, 2000);
+  }
   try {
     const job = await mine.job;
+    $('error').textContent = '';
     const turn = await access.call(`/v1/jobs/${encodeURIComponent(job.id)}`, { viewerToken: job.viewer_token });
     if (conversationId === undefined) {
       conversationId = turn.conversation_id;
