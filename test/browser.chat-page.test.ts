@@ -276,6 +276,11 @@ describe('the chat page in a browser', () => {
     await send(page, simPrompt({ blocks, tps: 50 }, '<img src=x onerror="window.__xss=9"> hi'), 1);
     await waitForData(page, turnSel(1), 'status', 'completed', 20_000);
     await page.locator(`${turnSel(1)} details.thinking summary`).click();
+    // Should a renderer keep an <img> (sanitised), its load or error has happened before the checks.
+    await page.waitForFunction(() => {
+      const { document } = globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ complete: boolean }> } };
+      return Array.from(document.querySelectorAll('#transcript img')).every((img) => img.complete);
+    });
 
     expect(await page.evaluate(() => (globalThis as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
     const transcript = page.locator('#transcript');
