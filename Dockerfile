@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 # genrelay image: one image, two roles. Default command runs API + worker in one process;
-# docker-compose.yml runs `node dist/api/main.js` and `node dist/worker/main.js` separately.
+# docker-compose.yml runs `node dist/api/main.js` and `node dist/worker/main.js` separately (and
+# `node dist/simulator/main.js`, the keyless demo's upstream). Node 24, the current LTS (.ci/run tests on 24).
 
 # ---- build: compile TypeScript to dist/ ---------------------------------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No lifecycle scripts: `prepare` (the build) needs the sources, copied next, and runs below.
@@ -15,7 +16,7 @@ COPY src ./src
 RUN npm run build && test -f dist/shared/lua/append.lua && test -f dist/api/public/viewer.html
 
 # ---- runtime: production dependencies and dist/ only --------------------------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -94,6 +94,23 @@ describe('the console in a browser', () => {
     expect(system.sim.requests.filter((r) => r.tag === 'console-cancel')).toHaveLength(1);
   });
 
+  it("the model field shows the server's DEFAULT_MODEL, and a blank field runs the job on it", async () => {
+    // Quotes and an ampersand: the name reaches the page as an attribute value, escaped.
+    const model = 'claude-test-"model"&1';
+    system = await startSystem({ name: 'browser-console-model', env: { DEFAULT_MODEL: model } });
+    const page = await browser.newPage();
+    await page.goto(`${system.url}/`);
+    expect(await page.locator('#model').getAttribute('placeholder')).toBe(model);
+    expect(await page.locator('#model').inputValue()).toBe('');
+    await page.locator('#prompt').fill(simPrompt({ tokens: 5, tps: 200 }, 'Short.'));
+    await page.locator('#submit').click();
+    const { id } = await sharedJobId(page);
+    const sys = system;
+    await eventually(async () => ((await record(sys, id))['status'] === 'completed' ? true : undefined));
+    expect(await record(sys, id)).toMatchObject({ model });
+    expect(browser.problems(page)).toEqual({ pageErrors: [], consoleErrors: [] });
+  });
+
   it('with API_KEYS set, shows the refusal without a key and runs the job with one', async () => {
     system = await startSystem({ name: 'browser-console-key', env: { API_KEYS: 'k1' } });
     const page = await browser.newPage();

@@ -12,6 +12,7 @@ import { startRedisServer, type RedisServerHandle } from './support/redis-server
 import { eventually, getRecord, jobEnded, simPrompt, startSystem, words, type TestSystem } from './support/system.js';
 
 const bin = fileURLToPath(new URL('../bin/genrelay.js', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** The `genrelay` command as a child process: what it printed, how it exited. */
 function genrelay(
@@ -68,7 +69,12 @@ describe('the genrelay command', () => {
     const text = words(30, 'c');
     const r = await genrelay(['--json', 'run', '--max-tokens', '100', simPrompt({ text, tps: 60 })], { url: sys.url });
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; type: string; data: Record<string, unknown> });
+    const [first, ...lines] = r.stdout.trim().split('\n');
+    // The first line names the job, so a script can cancel, follow or wait for it.
+    const job = JSON.parse(first ?? '') as { type: string; id: string; events_url: string; viewer_url: string };
+    expect(job).toMatchObject({ type: 'job', id: idIn(first ?? ''), status: 'queued', events_url: `${sys.url}/v1/jobs/${job.id}/events` });
+    expect(await getRecord(sys.url, job.id)).toMatchObject({ status: 'completed' });
+    const events = lines.map((l) => JSON.parse(l) as { id: number; type: string; data: Record<string, unknown> });
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)).toMatchObject({ type: 'done', data: { status: 'completed' } });
 
@@ -130,6 +136,34 @@ describe('the genrelay command', () => {
     expect(r.stdout).toBe(record['text']);
     expect(r.stderr).toMatch(/cancelling the job on the server/);
     await eventually(async () => (sys.sim.requests.find((q) => q.tag === 'cli-cancel')?.outcome === 'client_closed' ? true : undefined));
+  });
+
+  // A terminal's Ctrl+C goes to the whole foreground process group: npm and genrelay both get it, and
+  // npm forwards its copy. Debian's sh (dash) between them died of it (npx exited 130); .npmrc names
+  // bash, and the CLI takes the forwarded copy for the same press.
+  it('Ctrl+C to the process group of `npx genrelay run`, as a terminal sends it, cancels and exits 3', { timeout: 240_000 }, async () => {
+    const child = spawn('npx', ['genrelay', 'run', simPrompt({ tokens: 400, tps: 20, tag: 'cli-npx' })], {
+      cwd: root,
+      detached: true,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', GENRELAY_URL: sys.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      if (!interrupted && stdout.split(' ').length > 5) {
+        interrupted = true;
+        process.kill(-(child.pid ?? 0), 'SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).toMatch(/cancelling the job on the server/);
+    expect(stderr).toMatch(/^cancelled · /m);
+    expect(code).toBe(3);
+    expect(await getRecord(sys.url, idIn(stderr))).toMatchObject({ status: 'cancelled' });
   });
 
   it('a second Ctrl+C exits at once (130), without waiting for the cancel to take effect', async () => {
@@ -218,6 +252,10 @@ describe('the genrelay command', () => {
     const problem = (status: number) => new ProblemError({ type: 'about:blank', title: 't', status, detail: 'd' });
     expect(failure(problem(503), 'http://x').code).toBe(5);
     expect(failure(problem(404), 'http://x').code).toBe(6);
+    // A 401 says what to set, or that the key set is not one the server takes.
+    expect(failure(problem(401), 'http://x')).toMatchObject({ code: 6, message: expect.stringMatching(/Set GENRELAY_API_KEY to one of the server's API_KEYS/) });
+    expect(failure(problem(401), 'http://x', true).message).toMatch(/GENRELAY_API_KEY is set, but the server does not accept it/);
+    expect(failure(problem(404), 'http://x').message).not.toMatch(/GENRELAY_API_KEY/);
   });
 
 });

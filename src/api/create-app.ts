@@ -35,6 +35,8 @@ export interface AppDeps {
   readonly keyPrefix: string;
   readonly maxBodyBytes: number;
   readonly maxTokensLimit: number;
+  /** `DEFAULT_MODEL`, shown by the console. */
+  readonly defaultModel: string;
   readonly webhookSecrets: readonly string[];
   readonly webhookAllowPrivate: boolean;
 }
@@ -66,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.options(readPaths, cors.preflight);
   app.get(readPaths, cors.headers);
 
-  app.use(pageRoutes());
+  app.use(pageRoutes({ defaultModel: deps.defaultModel }));
   app.use(jobRoutes(deps));
   app.use(eventsRoute(deps));
   app.use(conversationRoutes(deps));

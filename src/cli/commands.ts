@@ -35,15 +35,24 @@ export interface RunOptions {
 /** A usage error found after parsing (no prompt, a malformed k=v). */
 export class UsageError extends Error {}
 
-/** Maps a failure to its message and exit code. */
-export function failure(err: unknown, baseUrl: string): { message: string; code: number } {
+/**
+ * Maps a failure to its message and exit code. `apiKeySet`: whether `GENRELAY_API_KEY` was given, so
+ * a 401 can say what to do about it.
+ */
+export function failure(err: unknown, baseUrl: string, apiKeySet = false): { message: string; code: number } {
   if (err instanceof UsageError) return { message: err.message, code: exitCodes.usage };
   if (err instanceof ConnectionError) return { message: `${err.message} (the server is set by --url or GENRELAY_URL: ${baseUrl})`, code: exitCodes.unreachable };
   if (err instanceof ProblemError) {
     // The server's own trouble (5xx: it is up but cannot serve) is not a refusal of this request.
     if (err.status >= 500) return { message: `${err.status} ${err.title}: ${err.detail}`, code: exitCodes.unreachable };
     const details = err.errors.map((e) => `\n  ${e.path || '/'}: ${e.message}`).join('');
-    return { message: `${err.status} ${err.title}: ${err.detail}${details}`, code: exitCodes.refused };
+    const hint =
+      err.status !== 401
+        ? ''
+        : apiKeySet
+          ? "\n  GENRELAY_API_KEY is set, but the server does not accept it: use one of the server's API_KEYS."
+          : "\n  Set GENRELAY_API_KEY to one of the server's API_KEYS (export GENRELAY_API_KEY=…).";
+    return { message: `${err.status} ${err.title}: ${err.detail}${details}${hint}`, code: exitCodes.refused };
   }
   return { message: err instanceof Error ? err.message : String(err), code: exitCodes.failed };
 }
@@ -115,6 +124,9 @@ export async function runCommand(ctx: CommandContext, promptWords: readonly stri
     ctx.term.stdout.write(ctx.json ? `${JSON.stringify(links)}\n` : `${links.id}\n${links.events_url}\n${links.viewer_url}\n`);
     return exitCodes.completed;
   }
+  // --json: the first line names the job (the fields of --detach --json), so a script can cancel,
+  // follow or wait for it; one line per event follows.
+  if (ctx.json) ctx.term.stdout.write(`${JSON.stringify({ type: 'job', ...links })}\n`);
   const line = createStatusLine(ctx.term);
   // Where to find it again (genrelay follow/get/wait, or the page): stderr, so stdout stays the text.
   if (!ctx.json) line.notice(`job ${job.id} · ${links.viewer_url}`);

@@ -4,6 +4,7 @@ import { createClient } from '../client/index.js';
 import { chatCommand, type ChatOptions } from './chat.js';
 import { cancelCommand, failure, followCommand, getCommand, runCommand, waitCommand, type CommandContext, type RunOptions } from './commands.js';
 import { exitCodes, exitCodesHelp } from './exit-codes.js';
+import { createInterrupts } from './interrupts.js';
 
 /** `genrelay`: run, follow, wait for, read and cancel jobs of a genrelay API from a shell. */
 const defaultUrl = 'http://127.0.0.1:8080';
@@ -50,13 +51,13 @@ function stdoutSink(): CommandContext['term']['stdout'] {
   };
 }
 
-let interrupts = 0;
-let onFirstInterrupt: (() => void) | undefined;
-process.on('SIGINT', () => {
-  interrupts += 1;
-  if (interrupts === 1 && onFirstInterrupt !== undefined) onFirstInterrupt();
-  else process.exit(exitCodes.interrupted);
+// Under `npx genrelay` (npm exec) each Ctrl+C arrives twice, from the terminal and forwarded by npm.
+const interrupts = createInterrupts({
+  sameWithinMs: process.env['npm_command'] === 'exec' ? 500 : 0,
+  now: () => performance.now(),
+  exit: (code) => process.exit(code),
 });
+process.on('SIGINT', () => interrupts.signal());
 
 const program = new Command('genrelay')
   .description('Run LLM generations on a genrelay server and stream them to your terminal.')
@@ -80,11 +81,7 @@ const context = (): CommandContext => {
       for await (const chunk of process.stdin) text += String(chunk);
       return text;
     },
-    onInterrupt: (handler) => {
-      // A new handler starts the count again: the chat arms one per reply and one at each prompt.
-      interrupts = 0;
-      onFirstInterrupt = handler;
-    },
+    onInterrupt: (handler) => interrupts.onInterrupt(handler),
   };
 };
 let code: number = exitCodes.completed;
@@ -155,7 +152,8 @@ try {
     // --help and --version are not errors; everything else commander refuses is a usage error.
     process.exitCode = err.exitCode === 0 ? 0 : exitCodes.usage;
   } else {
-    const { message, code: exit } = failure(err, program.opts<{ url: string }>().url);
+    const key = process.env['GENRELAY_API_KEY'];
+    const { message, code: exit } = failure(err, program.opts<{ url: string }>().url, key !== undefined && key !== '');
     process.stderr.write(`genrelay: ${message}\n`);
     process.exitCode = exit;
   }

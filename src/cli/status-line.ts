@@ -34,9 +34,7 @@ export function createStatusLine(term: Terminal) {
     if (!shown) return;
     term.stderr.write('\r\x1b[2K');
     if (below) {
-      // A terminal may report 0 columns (a pty nobody sized): count as 80 then.
-      const width = (term.stderr.columns ?? 0) > 0 ? (term.stderr.columns ?? 80) : 80;
-      term.stderr.write(`\x1b[1A\x1b[${(column % width) + 1}G`);
+      term.stderr.write(`\x1b[1A\x1b[${(column % terminalWidth(term.stderr.columns)) + 1}G`);
     }
     shown = false;
     below = false;
@@ -95,6 +93,14 @@ export function createStatusLine(term: Terminal) {
       term.stderr.write(`${line}\n`);
     },
   };
+}
+
+/**
+ * The width to wrap at: the terminal's columns, or 80 when it reports none, 0 (a pty nobody sized,
+ * which made the cursor move `ESC[NaNG`) or anything not a positive whole number.
+ */
+export function terminalWidth(columns: number | undefined): number {
+  return columns !== undefined && Number.isInteger(columns) && columns > 0 ? columns : 80;
 }
 
 /** The status line's text. */

@@ -1,4 +1,5 @@
 import express, { Router, type RequestHandler } from 'express';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
@@ -22,12 +23,25 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** `GET /` (the console), `GET /jobs/{id}` (the viewer page), `GET /chat[/{id}]` and their assets; no build step. */
-export function pageRoutes(): Router {
+/** What the pages show of the server's configuration. */
+export interface PageOptions {
+  /** `DEFAULT_MODEL`: the console's model field shows it as its placeholder (a blank field uses it). */
+  readonly defaultModel: string;
+}
+
+const attribute = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * `GET /` (the console), `GET /jobs/{id}` (the viewer page), `GET /chat[/{id}]` and their assets; no build step. The
+ * console's `{{default_model}}` becomes the server's model in the HTML itself: no inline script, no
+ * extra request, the same CSP.
+ */
+export function pageRoutes(options: PageOptions): Router {
   const router = Router();
+  const consoleHtml = readFileSync(`${publicDir}console.html`, 'utf8').replaceAll('{{default_model}}', attribute(options.defaultModel));
   router.use('/assets', securityHeaders, express.static(publicDir, { index: false, maxAge: 0 }));
   router.get('/favicon.ico', (_req, res) => res.status(204).end());
-  router.get('/', securityHeaders, (_req, res) => res.sendFile('console.html', { root: publicDir }));
+  router.get('/', securityHeaders, (_req, res) => res.type('html').send(consoleHtml));
   router.get('/jobs/:id', securityHeaders, (_req, res) => res.sendFile('viewer.html', { root: publicDir }));
   // The chat page (issue 18 §3) imports the built socket client, `dist/client/*.js`, as ES modules.
   router.get(['/chat', '/chat/:id'], securityHeaders, (_req, res) => res.sendFile('chat.html', { root: publicDir }));
