@@ -18,8 +18,8 @@ export interface OpenApiDocument {
 /**
  * The OpenAPI 3.1 document of this server: paths from `paths.ts` and `service-paths.ts`, schemas from
  * the zod schemas that validate requests and describe answers (`components.ts`). The job request's
- * limits are this server's (`MAX_TOKENS_LIMIT`, webhooks on or off), so it is built per configuration,
- * once, at start-up.
+ * limits are this server's (`MAX_TOKENS_LIMIT`, webhooks on or off), so it is built per configuration
+ * (once per process, at its first request: see `routes/openapi.ts`).
  */
 export function createOpenApiDocument(limits: JobRequestLimits, version: string): OpenApiDocument {
   const document = {

@@ -51,7 +51,7 @@ export const servicePaths: Record<string, Record<string, OpenApiObject>> = {
     get: {
       operationId: 'openApiDocument',
       summary: 'This document',
-      description: "Built once at start-up from the schemas that validate requests, with this server's limits. Revalidate with `If-None-Match`.",
+      description: "Built once per process from the schemas that validate requests, with this server's limits. Revalidate with `If-None-Match`.",
       tags: ['operations'],
       security: security.key,
       responses: {
