@@ -14,6 +14,7 @@ import { problemHandler } from './problem.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { eventsRoute } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
+import { openapiRoute } from './routes/openapi.js';
 import { pageRoutes } from './routes/pages.js';
 import type { JobSubmitter } from './submit-job.js';
 
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(jobRoutes(deps));
   app.use(eventsRoute(deps));
   app.use(conversationRoutes(deps));
+  app.use(openapiRoute(deps));
   app.use(methodNotAllowed(app));
   app.use((req) => {
     throw new AppError('not_found', `No route for ${req.method} ${req.path}.`);

@@ -1,10 +1,13 @@
-import type { Problem, TurnEventData } from '../../shared/wire.js';
+import type { CancelOutcome } from '../../shared/job-store.js';
+import type { JobSubmission, Problem, TurnEventData } from '../../shared/wire.js';
+import type { Access } from '../auth.js';
 import type { ConversationFraming } from '../conversation-stream.js';
+import type { ServerReply } from '../openapi/frame-schemas.js';
 import type { EventEncoder } from '../relay/encoder.js';
 import type { RequestId } from './protocol.js';
 
-/** A server frame as JSON text bytes. */
-const text = (frame: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify(frame));
+/** A server frame as JSON text bytes; typed by the schema the OpenAPI document describes it with. */
+const text = (frame: ServerReply): Buffer => Buffer.from(JSON.stringify(frame));
 
 /**
  * Job `jobId`'s events on a socket: `{"type":"event","job","seq","event","data"}`. The frame names the
@@ -37,13 +40,16 @@ export function wsConversationFraming(conversationId: string): ConversationFrami
   };
 }
 
+/** What a `subscribed` frame says of its target. */
+type SubscribedTarget = Extract<ServerReply, { type: 'subscribed' }> extends infer F ? (F extends unknown ? Omit<F, 'type' | 'id'> : never) : never;
+
 /** The replies and notices the server sends. */
 export const frames = {
-  ready: (access: string) => text({ type: 'ready', access }),
-  subscribed: (id: RequestId, target: Record<string, unknown>) => text({ type: 'subscribed', id, ...target }),
+  ready: (access: Access['kind']) => text({ type: 'ready', access }),
+  subscribed: (id: RequestId, target: SubscribedTarget) => text({ type: 'subscribed', id, ...target }),
   complete: (id: RequestId) => text({ type: 'complete', id }),
-  created: (id: RequestId, job: unknown) => text({ type: 'created', id, job }),
-  cancelled: (id: RequestId, job: string, outcome: string) => text({ type: 'cancelled', id, job, outcome }),
+  created: (id: RequestId, job: JobSubmission) => text({ type: 'created', id, job }),
+  cancelled: (id: RequestId, job: string, outcome: Exclude<CancelOutcome, 'gone'>) => text({ type: 'cancelled', id, job, outcome }),
   pong: (id: RequestId | undefined) => text(id === undefined ? { type: 'pong' } : { type: 'pong', id }),
   error: (id: RequestId | undefined, problem: Problem) => text(id === undefined ? { type: 'error', problem } : { type: 'error', id, problem }),
 };

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { AppError } from '../../shared/errors.js';
-import { isTerminal } from '../../shared/events.js';
+import { isTerminal, type JobStatus } from '../../shared/events.js';
 import { isConversationId, isJobId } from '../../shared/ids.js';
 import type { CancelOutcome, JobStore } from '../../shared/job-store.js';
 import type { Logger } from '../../shared/logger.js';
@@ -179,7 +179,7 @@ export class SocketSession {
     const sink = this.register(id, job, access);
     // Resumed inside a block: what the client needs to render it (its type, a tool's name and id).
     const open = after > 0 ? await openBlocksAt(this.deps.store, job, after) : [];
-    this.send(frames.subscribed(id, { job, status: progress.status, open_blocks: open }));
+    this.send(frames.subscribed(id, { job, status: progress.status as JobStatus, open_blocks: open }));
     if (isTerminal(progress.status) && after >= progress.seq) return this.complete(id);
     await this.deps.hub.attach(job, sink, after, { encoder: wsJobEncoder(job) });
   }
