@@ -90,6 +90,12 @@ async function main(): Promise<number> {
       summary.push(...folded);
       if (options.runs > 1) console.log(`${formatSummary(folded)}\n`);
     }
+    if (sys.traceSink !== undefined) {
+      const c = sys.traceSink.counts();
+      console.log(`bench: tracing on: ${c.spans} spans in ${c.requests} OTLP/HTTP JSON exports (${Math.round(c.bytes / 1024)} KiB) reached the local sink`);
+      details['trace_sink'] = [{ ...c }];
+      await sys.traceSink.close();
+    }
     sys.redis.disconnect();
   } catch (err) {
     failed = true;

@@ -29,9 +29,14 @@ export interface BenchOptions {
   readonly workerSizes: readonly number[] | undefined;
   /** `--runs=N`: how many times each scenario runs (default 3; the table shows medians and ranges). */
   readonly runs: number;
+  /**
+   * `--trace`: genrelay's API and worker run with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at a local
+   * sink, `bench/otlp-sink.ts`), to compare with the same scenario without it.
+   */
+  readonly trace: boolean;
 }
 
-const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--no-floor] [--no-socket] [--fanout=N,…] [--workers=N,…] [--runs=N]`;
+const usage = `usage: npm run bench -- [--quick] [--only=${scenarioNames.join(',')}|peer] [--profile=${profilable.join(',')}] [--no-peer] [--no-floor] [--no-socket] [--fanout=N,…] [--workers=N,…] [--runs=N] [--trace]`;
 
 /** Parses argv (without node and the script); throws with the usage on anything unknown. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -44,6 +49,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let fanoutSizes: number[] | undefined;
   let workerSizes: number[] | undefined;
   let runs = 3;
+  let trace = false;
   const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const sizes = (value: string): number[] => list(value).map((s) => {
     const n = Number(s);
@@ -56,6 +62,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--no-peer') peer = false;
     else if (flag === '--no-floor') floor = false;
     else if (flag === '--no-socket') socket = false;
+    else if (flag === '--trace') trace = true;
     else if (flag === '--only') {
       only = new Set(list(value).map((s) => (s === 'peer' ? 'fanout' : s)).map((s) => {
         if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}\n${usage}`);
@@ -72,5 +79,5 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--help' || flag === '-h') throw new Error(usage);
     else throw new Error(`unknown option ${arg}\n${usage}`);
   }
-  return { quick, only, profile, peer, floor, socket, fanoutSizes, workerSizes, runs };
+  return { quick, only, profile, peer, floor, socket, fanoutSizes, workerSizes, runs, trace };
 }

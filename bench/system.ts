@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { startClientPool, type ClientPool } from './client-pool.js';
 import { eventsPath, submitJob } from './genrelay-http.js';
 import type { BenchOptions } from './options.js';
+import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { answers, freePort, scriptNodeFlags, startNode, startRedisServer, waitFor, type Proc } from './processes.js';
 import { openViewer } from './sse-client.js';
 
@@ -28,6 +29,8 @@ export interface BenchSystem {
   /** The current worker process (the coalescing scenario restarts it with other settings). */
   readonly worker: Proc;
   readonly clients: ClientPool;
+  /** With `--trace`: where the API and worker send their spans. */
+  readonly traceSink: OtlpSink | undefined;
   /** Stops the API process and starts a fresh one (a clean memory baseline). */
   restartApi(label: string): Promise<ApiProc>;
   /** Stops the worker and starts a fresh one with `env` added to its environment. */
@@ -42,6 +45,7 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
   const { proc: redisProc, url: redisUrl } = await startRedisServer();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const keyPrefix = `bench-${randomBytes(4).toString('hex')}`;
+  const traceSink = options.trace ? await startOtlpSink() : undefined;
 
   const simPort = await freePort();
   const simProc = startNode('simulator', 'src/simulator/main.ts', { SIM_PORT: String(simPort) }, { profile: options.profile.has('simulator') });
@@ -55,6 +59,8 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
     ANTHROPIC_BASE_URL: simUrl,
     ANTHROPIC_API_KEY: 'bench',
     VIEWER_TOKEN_SECRET: randomBytes(24).toString('hex'),
+    // The standard variables, as an operator would set them; the default 5 s batch delay.
+    ...(traceSink === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.url }),
   };
   const startApi = async (label: string): Promise<ApiProc> => {
     const port = await freePort();
@@ -93,6 +99,7 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
       return worker;
     },
     clients,
+    traceSink,
     async restartWorker(label, env) {
       await worker.stop();
       worker = startWorker(`worker-${label}`, env);

@@ -7,6 +7,7 @@ import { failStartup } from './shared/fail-startup.js';
 import { createLogger, routeConsoleToLogger } from './shared/logger.js';
 import { assertRedisReachable } from './shared/redis.js';
 import { installShutdown } from './shared/shutdown.js';
+import { createTracing } from './shared/tracing.js';
 import { startLocalRedisIfMissing } from './local-redis.js';
 import { demoBehaviour, startSimulator } from './simulator/index.js';
 import { createWorker } from './worker/create-worker.js';
@@ -26,6 +27,9 @@ async function main(): Promise<void> {
   // API first (viewers reconnect elsewhere), then the worker drains, then what they depended on.
   const started: (() => Promise<void>)[] = [];
   const shutdown = installShutdown(logger, () => [...started].reverse());
+  // Off unless an OTLP endpoint is set (docs/tracing.md); stopped last, so the last spans are sent.
+  const tracing = createTracing(process.env, { serviceName: 'genrelay', logger });
+  started.push(() => tracing.close());
   try {
     const localRedis = await startLocalRedisIfMissing(config.redisUrl, process.env['REDIS_URL'] === undefined, logger);
     if (localRedis !== undefined) started.push(localRedis.stop);
@@ -47,12 +51,13 @@ async function main(): Promise<void> {
 
     // The API first: a taken port fails here, before the worker has taken any job.
     const workerMetrics: Registry[] = [];
-    const api = await startApi(config, logger, { extraMetrics: () => workerMetrics });
+    const api = await startApi(config, logger, { extraMetrics: () => workerMetrics, tracer: tracing.tracer });
     started.push(() => api.close());
     const worker = await createWorker({
       config,
       logger,
-      client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl, logger }),
+      client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl, logger, tracerProvider: tracing.tracerProvider }),
+      tracer: tracing.tracer,
     });
     started.push(() => worker.close());
     // One process, one /metrics: the API's and the worker's.

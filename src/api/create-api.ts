@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { Tracer } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../shared/config.js';
@@ -10,7 +11,7 @@ import type { Logger } from '../shared/logger.js';
 import { createQueue, createWebhookQueue } from '../shared/queue.js';
 import { listen } from '../shared/listen.js';
 import { createRedis, logConnectionErrors } from '../shared/redis.js';
-import { globalKeys } from '../shared/keys.js';
+import { globalKeys, recordFields } from '../shared/keys.js';
 import { signViewerToken } from '../shared/viewer-token.js';
 import { createAuth } from './auth.js';
 import { createApp } from './create-app.js';
@@ -49,6 +50,8 @@ export interface ApiOptions {
   readonly socketPingMs?: number;
   /** How long a socket has to send `auth`. Default 10 s. */
   readonly socketAuthWindowMs?: number;
+  /** genrelay's tracer when tracing is on (`createTracing`): submission and delivery spans. Default: off. */
+  readonly tracer?: Tracer | undefined;
 }
 
 export async function startApi(config: Config, logger: Logger, options: ApiOptions = {}): Promise<ApiServer> {
@@ -83,6 +86,10 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
     replayStallMs: config.viewerStallTimeoutMs,
     onViewers: (jobId, count) => presence.set(jobId, count),
     onOverflow: (transport) => metrics.slowViewerDisconnects.inc({ transport }),
+    tracing:
+      options.tracer === undefined
+        ? undefined
+        : { tracer: options.tracer, readTraceparent: async (id) => (await redis.hget(store.keys(id).record, recordFields.traceparent)) ?? undefined },
   });
   const tokenSecret = await createTokenSecret({
     configured: config.viewerTokenSecret,
@@ -103,7 +110,7 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
     const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
     return { token: signViewerToken(tokenSecret.current(), { subject: jobId, expiresAt }), expiresAt };
   };
-  const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config });
+  const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config, tracer: options.tracer });
   const schema = jobRequestSchema(config);
   const readView = createRecordReader(store, presence);
   const control = globalKeys(config.keyPrefix).control;

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { Tracer } from '@opentelemetry/api';
 import type { RedisClient } from '../shared/redis.js';
 import { AppError } from '../shared/errors.js';
 import type { JobStore } from '../shared/job-store.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   readonly defaultModel: string;
   readonly webhookSecrets: readonly string[];
   readonly webhookAllowPrivate: boolean;
+  /** genrelay's tracer when tracing is on (see docs/tracing.md). */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Builds the Express app. */

@@ -1,4 +1,5 @@
 import { AppError } from '../shared/errors.js';
+import type { TraceCarrier } from '../shared/trace-context.js';
 import type { JobRecordView, JobSubmission } from '../shared/wire.js';
 import { parseJobRequest, type jobRequestSchema } from './job-request.js';
 import type { ApiMetrics } from './metrics.js';
@@ -15,7 +16,8 @@ export interface CreateJobDeps {
 /**
  * A job from a request body and an optional idempotency key, for `POST /v1/jobs` and the socket's
  * `create` alike: validated (400 with paths), submitted, answered. `created` is false when the key
- * named an existing job (then the answer shows it as it is now).
+ * named an existing job (then the answer shows it as it is now). `trace`: the submitting request's span
+ * (tracing on), which the job's attempts continue.
  */
 export async function createJob(
   deps: CreateJobDeps,
@@ -23,6 +25,7 @@ export async function createJob(
   body: unknown,
   idempotencyKey: string | undefined,
   keyPath = 'header:Idempotency-Key',
+  trace?: TraceCarrier,
 ): Promise<{ readonly created: boolean; readonly answer: JobSubmission }> {
   const request = parseJobRequest(schema, body);
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
@@ -30,7 +33,7 @@ export async function createJob(
       details: [{ path: keyPath, message: 'must be 1 to 255 characters' }],
     });
   }
-  const submission = await deps.submit(request, idempotencyKey);
+  const submission = await deps.submit(request, idempotencyKey, trace);
   const { id } = submission;
   deps.metrics.jobsSubmitted.inc({ outcome: submission.created ? 'created' : 'replayed' });
   // A new job is `queued` as far as this answer goes (a worker may have taken it already); a

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { RedisClient } from '../shared/redis.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
@@ -5,6 +6,7 @@ import { createChannelRooms } from './relay/channel-rooms.js';
 import { sseJobEncoder, type EventEncoder } from './relay/encoder.js';
 import { JobRoom, type EndWatcher } from './relay/job-room.js';
 import type { Transport, ViewerSink } from './relay/sink.js';
+import { traceDelivery } from './relay/traced-sink.js';
 import { RelayViewer } from './relay/viewer.js';
 
 export type { EndWatcher } from './relay/job-room.js';
@@ -64,6 +66,8 @@ export interface EventHubDeps {
   readonly onOverflow?: (transport: Transport) => void;
   /** Told the new local viewer count of a job whenever it changes. */
   readonly onViewers?: (jobId: string, count: number) => void;
+  /** Tracing on: each viewer's delivery is a span (`relay/traced-sink.ts`), linked to the job's trace read with `readTraceparent`. */
+  readonly tracing?: { readonly tracer: Tracer; readonly readTraceparent: (jobId: string) => Promise<string | undefined> } | undefined;
 }
 
 /** Told about a conversation's new turns (see {@link EventHub.watchConversation}). */
@@ -165,22 +169,33 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   let closing: Promise<void> | undefined;
   return {
     async attach(jobId, sink, cursor, options = {}) {
+      const { tracing } = deps;
+      const delivery = tracing === undefined ? undefined : traceDelivery(tracing.tracer, jobId, sink, cursor, tracing.readTraceparent);
       const viewer = new RelayViewer({
         jobId,
-        sink,
+        sink: delivery === undefined ? sink : delivery.sink,
         encoder: options.encoder ?? sseJobEncoder,
         ...(options.onDone === undefined ? {} : { onDone: options.onDone }),
         cursor,
         readLog: (after, limit) => store.readEvents(jobId, after, limit),
         maxBufferedBytes: deps.viewerBufferBytes,
         replayStallMs: deps.replayStallMs,
-        onClose: detach,
+        onClose:
+          delivery === undefined
+            ? detach
+            : (v) => {
+                detach(v);
+                delivery.end(v.lastSeq);
+              },
         onOverflow: (v) => {
           logger.info({ jobId: v.jobId, transport: v.sink.transport }, 'viewer not reading: disconnected (it can resume from its cursor)');
           deps.onOverflow?.(v.sink.transport);
         },
       });
-      if (viewer.isClosed) return viewer;
+      if (viewer.isClosed) {
+        delivery?.end(viewer.lastSeq);
+        return viewer;
+      }
       const { room, membership } = roomOf(jobId);
       room.viewers.add(viewer);
       viewerCount += 1;

@@ -5,6 +5,7 @@ import { installGcSignal } from '../shared/gc-signal.js';
 import { createLogger, routeConsoleToLogger } from '../shared/logger.js';
 import { assertRedisReachable } from '../shared/redis.js';
 import { installShutdown } from '../shared/shutdown.js';
+import { createTracing } from '../shared/tracing.js';
 import { startApi } from './create-api.js';
 
 async function main(): Promise<void> {
@@ -18,8 +19,11 @@ async function main(): Promise<void> {
   const closers: (() => Promise<void>)[] = [];
   const shutdown = installShutdown(logger, () => closers);
   await assertRedisReachable(config);
-  const api = await startApi(config, logger);
-  closers.push(() => api.close());
+  // Off unless an OTLP endpoint is set (docs/tracing.md); closed last, so the last spans are sent.
+  const tracing = createTracing(process.env, { serviceName: 'genrelay-api', logger });
+  closers.push(() => tracing.close());
+  const api = await startApi(config, logger, { tracer: tracing.tracer });
+  closers.unshift(() => api.close());
   shutdown.started();
 }
 

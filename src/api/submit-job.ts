@@ -7,6 +7,7 @@ import { checkBreakpoints, checkToolResults, previousTurn } from './conversation
 import { countCacheBreakpoints, type CacheableRequest } from './request-schema/cache-breakpoints.js';
 import { defaultPriority, jobOptions, webhookJobOptions, type QueueJobData, type WebhookJobData } from '../shared/queue.js';
 import type { JobRequest } from './job-request.js';
+import type { TraceCarrier } from '../shared/trace-context.js';
 
 /** Dependencies of {@link createJobSubmitter}. */
 export interface SubmitDeps {
@@ -28,8 +29,8 @@ export type Submission =
   | { readonly id: string; readonly created: true; readonly createdAt: number }
   | { readonly id: string; readonly created: false };
 
-/** Submits jobs: record, queue, confirm. */
-export type JobSubmitter = (request: JobRequest, idempotencyKey: string | undefined) => Promise<Submission>;
+/** Submits jobs: record, queue, confirm; `trace` (tracing on) goes with the job to its attempts and viewers. */
+export type JobSubmitter = (request: JobRequest, idempotencyKey: string | undefined, trace?: TraceCarrier) => Promise<Submission>;
 
 /** A validated request, with what a continuation may leave out left out. */
 type Request = JobRequest & { readonly previous_job_id?: string | undefined; readonly messages?: readonly unknown[] | undefined };
@@ -48,7 +49,7 @@ type Request = JobRequest & { readonly previous_job_id?: string | undefined; rea
  * conversation that copies the history up to it (a fork).
  */
 export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
-  return async (req, idempotencyKey) => {
+  return async (req, idempotencyKey, trace) => {
     const request = req as Request;
     const { max_duration_ms: askedMs, metadata, webhook, priority = defaultPriority, previous_job_id, messages = [], ...upstream } = request;
     const maxDurationMs = Math.min(askedMs ?? deps.maxDurationMs, deps.maxDurationMs);
@@ -68,6 +69,7 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
         webhookUrl: webhook?.url,
         priority,
         outputFormat: typeof format === 'string' ? format : undefined,
+        traceparent: trace?.traceparent,
       };
     };
 
@@ -107,7 +109,8 @@ export function createJobSubmitter(deps: SubmitDeps): JobSubmitter {
           webhookJobOptions(created.queueJobId, maxDurationMs + 60_000, deps.webhookRetryDelaysMs.length),
         );
       }
-      await deps.queue.add('generate', { jobId: id }, jobOptions(created.queueJobId, deps.jobAttempts, priority));
+      const data: QueueJobData = trace === undefined ? { jobId: id } : { jobId: id, trace };
+      await deps.queue.add('generate', data, jobOptions(created.queueJobId, deps.jobAttempts, priority));
     } catch (cause) {
       // Not answered 202, so nobody relies on the record: it keeps its provisional TTL, and a retry
       // with the same Idempotency-Key queues this same job.

@@ -29,6 +29,8 @@ export interface NewJob {
   readonly historyFrom: number;
   /** Prompt-cache breakpoints in the history this job's upstream gets. */
   readonly historyBreakpoints?: number | undefined;
+  /** The submitting request's W3C `traceparent` (tracing on only). */
+  readonly traceparent?: string | undefined;
 }
 
 /** A new conversation's own fields, for {@link JobStore.create}. */
@@ -412,6 +414,7 @@ function recordFields(job: NewJob): (string | number)[] {
     ...(job.forkedFrom === undefined ? {} : { [F.forkedFrom]: job.forkedFrom }),
     ...(job.outputFormat === undefined ? {} : { [F.outputFormat]: job.outputFormat }),
     ...(job.priority === undefined ? {} : { [F.priority]: job.priority }),
+    ...(job.traceparent === undefined ? {} : { [F.traceparent]: job.traceparent }),
     ...(job.webhookUrl === undefined ? {} : { [F.webhookUrl]: job.webhookUrl, [F.webhookStatus]: 'pending', [F.webhookAttempts]: 0 }),
   });
 }

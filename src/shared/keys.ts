@@ -159,4 +159,6 @@ export const recordFields = {
   webhookAttempts: 'webhook_attempts',
   webhookLastStatus: 'webhook_last_status',
   webhookLastError: 'webhook_last_error',
+  /** Internal: the W3C `traceparent` of the request that submitted the job (only while tracing is on): viewers' delivery spans link to it. */
+  traceparent: 'traceparent',
 } as const;

@@ -1,10 +1,13 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from './redis.js';
 import { globalKeys, queueName } from './keys.js';
+import type { TraceCarrier } from './trace-context.js';
 
-/** The data of a BullMQ job: only the id; everything else lives on the job record. */
+/** The data of a BullMQ job: the id (everything else lives on the job record) and, traced, its trace context. */
 export interface QueueJobData {
   readonly jobId: string;
+  /** The submitting request's span, which each attempt's span is a child of (only while tracing is on). */
+  readonly trace?: TraceCarrier;
 }
 
 /** The queue the API adds to; BullMQ keys live under the `{prefix}` hash tag. */

@@ -1,10 +1,12 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { context, type Tracer } from '@opentelemetry/api';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { JobError, TerminalStatus } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueJobData } from '../shared/queue.js';
 import { AttemptAbort } from './abort-reason.js';
+import { startAttemptTrace, type AttemptTrace } from './attempt-trace.js';
 import type { ActiveAttempts } from './active-attempts.js';
 import type { WorkerMetrics } from './metrics.js';
 import { RetryableAttemptError } from './retry-policy.js';
@@ -29,6 +31,8 @@ export interface ProcessorDeps {
   readonly isClosing: () => boolean;
   /** Stops every worker of the queue from taking jobs for at least `ms` (BullMQ's manual rate limit). */
   readonly fleetBackoff: (ms: number) => Promise<unknown>;
+  /** Tracing on: a span per attempt (`attempt-trace.ts`). Default off. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /**
@@ -61,6 +65,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
     }
     // Registered before `start` so a cancel broadcast that lands in between is not lost.
     const controller = deps.active.register(jobId);
+    const traced = deps.tracer === undefined ? undefined : startAttemptTrace(deps.tracer, job.data, deps.workerId);
     const onBullAbort = () => controller.abort(new AttemptAbort('shutdown'));
     signal?.addEventListener('abort', onBullAbort, { once: true });
     let deadlineTimer: NodeJS.Timeout | undefined;
@@ -68,6 +73,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       const started = await retryRefused(() => store.start(jobId, deps.workerId, deps.jobAttempts), deps.redisRetryMs);
       if (started.kind !== 'started') {
         logger.debug({ jobId, outcome: started }, 'job not started');
+        traced?.notStarted(started.kind);
         if (started.kind === 'ended') await retryRefused(() => store.untrackDeadline(jobId), deps.redisRetryMs);
         return;
       }
@@ -85,7 +91,8 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       deadlineTimer = setTimeout(() => controller.abort(new AttemptAbort('timed_out')), started.remainingMs);
       const params = upstreamParams(started);
       const writes = attemptWrites(started.fence);
-      const result = await runAttempt(
+      traced?.started(started.attempt, params, controller.signal);
+      const run = () => runAttempt(
         {
           client: deps.client,
           store,
@@ -98,15 +105,22 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
           writes,
           params,
           signal: controller.signal,
-          onFirstToken: (ms) => deps.metrics.ttft.observe(ms / 1000),
+          onFirstToken: (ms) => {
+            deps.metrics.ttft.observe(ms / 1000);
+            traced?.firstToken(ms);
+          },
+          observe: traced?.observe,
         },
       );
+      // Traced, the upstream call runs in the attempt's context: the SDK's span becomes its child.
+      const result = traced === undefined ? await run() : await context.with(traced.context, run);
       log.debug({ result }, 'attempt ended');
       const untracked = await tracking;
       if (untracked !== undefined) log.warn({ err: untracked }, 'the job could not be put in the deadline index');
-      await settle(deps, job, token, started.attempt, writes, result);
+      await settle(deps, job, token, started.attempt, writes, result, traced);
     } finally {
       clearTimeout(deadlineTimer);
+      traced?.end();
       signal?.removeEventListener('abort', onBullAbort);
       deps.active.release(jobId, controller);
     }
@@ -121,10 +135,14 @@ async function settle(
   attempt: number,
   writes: AttemptWrites,
   result: AttemptResult,
+  traced: AttemptTrace | undefined,
 ): Promise<void> {
   const { store, metrics } = deps;
   const jobId = job.data.jobId;
-  const count = (outcome: string) => metrics.attempts.inc({ outcome });
+  const count = (outcome: string) => {
+    metrics.attempts.inc({ outcome });
+    traced?.outcome(outcome, result);
+  };
   if (result.kind === 'failed') metrics.upstreamErrors.inc({ type: result.failure.error.type });
   // One id per write, taken before the retries: a write sent again is the same write.
   const requeue = (reason: string, handBack = false) => {

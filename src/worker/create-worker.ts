@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import type { Tracer } from '@opentelemetry/api';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -37,6 +38,8 @@ export interface WorkerDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly client: Anthropic;
+  /** genrelay's tracer when tracing is on (`createTracing`): a span per attempt. Default: off. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Starts taking generation jobs from the queue. */
@@ -84,6 +87,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     metrics,
     isClosing: () => closing !== undefined,
     fleetBackoff: fleetPause(fleet, queueConnection),
+    tracer: deps.tracer,
   });
   const worker = new QueueWorker<QueueJobData>(queueName, processor, {
     logger,

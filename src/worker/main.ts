@@ -6,6 +6,7 @@ import { failStartup } from '../shared/fail-startup.js';
 import { createLogger, routeConsoleToLogger } from '../shared/logger.js';
 import { assertRedisReachable } from '../shared/redis.js';
 import { installShutdown } from '../shared/shutdown.js';
+import { createTracing } from '../shared/tracing.js';
 import { createWorker } from './create-worker.js';
 import { startMetricsServer } from './metrics-server.js';
 import { createUpstreamClient } from './upstream-client.js';
@@ -31,6 +32,9 @@ async function main(): Promise<void> {
   const closers: (() => Promise<void>)[] = [];
   const shutdown = installShutdown(logger, () => closers);
   await assertRedisReachable(config);
+  // Off unless an OTLP endpoint is set (docs/tracing.md); closed last, so the last spans are sent.
+  const tracing = createTracing(process.env, { serviceName: 'genrelay-worker', logger });
+  closers.push(() => tracing.close());
   try {
     // The metrics port first: a taken one fails here, before the worker has taken any job.
     let registry: Registry | undefined;
@@ -42,7 +46,8 @@ async function main(): Promise<void> {
     const worker = await createWorker({
       config,
       logger,
-      client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl, logger }),
+      client: createUpstreamClient({ apiKey, baseUrl: config.anthropicBaseUrl, logger, tracerProvider: tracing.tracerProvider }),
+      tracer: tracing.tracer,
     });
     registry = worker.metrics.registry;
     closers.unshift(() => worker.close());

@@ -29,6 +29,8 @@ export interface AttemptInput {
   readonly signal: AbortSignal;
   /** Told the milliseconds from the request to the first content delta (of any block). */
   readonly onFirstToken?: (ms: number) => void;
+  /** Shown every upstream stream event after it was translated (tracing on: the attempt's span). */
+  readonly observe?: ((event: Anthropic.RawMessageStreamEvent) => void) | undefined;
 }
 
 /** Dependencies of {@link runAttempt}. */
@@ -88,7 +90,14 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   const translator = createStreamTranslator(writer, { onFirstContent: () => input.onFirstToken?.(Date.now() - requestedAt) });
   try {
     const stream = await client.messages.create(input.params, { signal: controller.signal, maxRetries: 0 });
-    for await (const event of stream) translator.translate(event);
+    const { observe } = input;
+    if (observe === undefined) for await (const event of stream) translator.translate(event);
+    else {
+      for await (const event of stream) {
+        translator.translate(event);
+        observe(event);
+      }
+    }
     // An aborted `create` loop ends silently, and so does a body cut short without `message_stop`.
     if (!translator.sawStop && !controller.signal.aborted) {
       throw new Error('the upstream stream ended without message_stop');

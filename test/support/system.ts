@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startSimulator, type SimBehaviour, type Simulator } from '../../src/simulator/index.js';
 import { createWorker, type GenrelayWorker } from '../../src/worker/create-worker.js';
+import type { Tracing } from '../../src/shared/tracing.js';
 import { createUpstreamClient } from '../../src/worker/upstream-client.js';
 import { redisUrl, uniquePrefix } from './redis.js';
 
@@ -31,6 +32,8 @@ export interface SystemOptions {
   readonly sim?: Simulator;
   /** Options of the API (the socket's timers). */
   readonly apiOptions?: ApiOptions;
+  /** Tracing for the API, the workers and their SDK client (`createTracing`). Default: off. */
+  readonly tracing?: Pick<Tracing, 'tracer' | 'tracerProvider'>;
 }
 
 /** A plain client where `config` says Redis is: one server, or a Cluster. */
@@ -52,10 +55,11 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
     ...options.env,
   });
   const logger = createLogger(config.logLevel, 'test');
-  const client = createUpstreamClient({ apiKey: 'test-key', baseUrl: sim.url });
+  const { tracer, tracerProvider } = options.tracing ?? {};
+  const client = createUpstreamClient({ apiKey: 'test-key', baseUrl: sim.url, tracerProvider });
   const workers: GenrelayWorker[] = [];
-  for (let i = 0; i < (options.workers ?? 1); i += 1) workers.push(await createWorker({ config, logger, client }));
-  const api = await startApi(config, logger, options.apiOptions);
+  for (let i = 0; i < (options.workers ?? 1); i += 1) workers.push(await createWorker({ config, logger, client, tracer }));
+  const api = await startApi(config, logger, { ...options.apiOptions, tracer });
   const redis = testRedisClient(config);
   // Tests that kill Redis see this client's reconnect errors too; they are expected.
   redis.on('error', () => {});

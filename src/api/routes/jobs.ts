@@ -1,4 +1,5 @@
 import express, { Router, type Request } from 'express';
+import type { Tracer } from '@opentelemetry/api';
 import type { RedisClient } from '../../shared/redis.js';
 import { AppError } from '../../shared/errors.js';
 import { isJobId } from '../../shared/ids.js';
@@ -14,6 +15,7 @@ import { createJob } from '../create-job.js';
 import { createRecordReader } from '../read-record.js';
 import { jobRequestSchema } from '../job-request.js';
 import type { JobSubmitter } from '../submit-job.js';
+import { requestCarrier, traceSubmission } from '../trace-request.js';
 
 /** Dependencies of the job routes. */
 export interface JobRoutesDeps {
@@ -31,6 +33,8 @@ export interface JobRoutesDeps {
   readonly maxTokensLimit: number;
   readonly webhookSecrets: readonly string[];
   readonly webhookAllowPrivate: boolean;
+  /** Tracing on: submissions get a SERVER span (see docs/tracing.md). */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Longest `?wait=` (or `Prefer: wait=`) honoured, in seconds. */
@@ -76,6 +80,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
 
   router.post(
     '/v1/jobs',
+    ...(deps.tracer === undefined ? [] : [traceSubmission(deps.tracer, '/v1/jobs')]),
     requireKey,
     (req, _res, next) => {
       if (!req.is('application/json')) {
@@ -85,7 +90,8 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     },
     express.json({ limit: deps.maxBodyBytes }),
     async (req, res) => {
-      const { created, answer } = await createJob({ ...deps, readView }, schema, req.body, req.get('idempotency-key'));
+      const key = req.get('idempotency-key');
+      const { created, answer } = await createJob({ ...deps, readView }, schema, req.body, key, undefined, requestCarrier(res.locals));
       res
         .status(created ? 202 : 200)
         .location(`/v1/jobs/${answer.id}`)
