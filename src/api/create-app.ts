@@ -15,6 +15,7 @@ import { conversationRoutes } from './routes/conversations.js';
 import { eventsRoute } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { pageRoutes } from './routes/pages.js';
+import { statsRoute } from './routes/stats.js';
 import type { JobSubmitter } from './submit-job.js';
 
 /** Everything the HTTP app needs, built by the caller (so tests build the real thing). */
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(pageRoutes());
   app.use(jobRoutes(deps));
   app.use(eventsRoute(deps));
+  app.use(statsRoute(deps));
   app.use(conversationRoutes(deps));
   app.use(methodNotAllowed(app));
   app.use((req) => {
