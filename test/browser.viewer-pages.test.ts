@@ -42,7 +42,7 @@ describe('the viewer page in a browser', () => {
     const system = await start({ name: 'browser-two-viewers', workers: 0 });
     // Plain words, no Markdown syntax: the page renders them as one paragraph whose textContent is
     // the text itself. 150 deltas at 30/s is 5 s of streaming: more than two rounds of the pages'
-    // 2-second record poll, so the viewer count is read at least once while the job runs.
+    // 2-second counters poll (/stats), so the viewer count is read at least once while the job runs.
     const text = Array.from({ length: 150 }, (_, i) => `w${i}`).join(' ');
     const pages = await Promise.all([browser.newPage(), browser.newPage()]);
     await Promise.all(pages.map((p) => recordHistory(p)));
@@ -155,6 +155,40 @@ describe('the viewer page in a browser', () => {
     await expect(output.locator('pre.open').count()).resolves.toBe(0);
 
     // Neither the renderer nor the CSP had anything to refuse.
+    expect(browser.problems(page)).toEqual({ pageErrors: [], consoleErrors: [] });
+    await browser.screenshot(page);
+  });
+
+  it('shows a table from a streamed answer, and reads its counters from /stats, never the record', async () => {
+    const system = await start({ name: 'browser-table' });
+    const text = [
+      'Here are the numbers:',
+      '',
+      '| fruit | count |',
+      '| --- | ---: |',
+      '| apples | 3 |',
+      '| pears | 12 |',
+      '',
+      'That is all.',
+    ].join('\n');
+    // Cut into 4-character deltas: the table arrives row by row, half-rows included.
+    const { id, viewerUrl } = await submit(system, simPrompt({ text, chunk: 4, tps: 40, tag: 'table' }));
+    const page = await browser.newPage();
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    await page.goto(viewerUrl);
+    await waitForData(page, '#connection', 'state', 'finished', 20_000);
+    await completedRecord(system, id);
+
+    const output = page.locator('#output');
+    await expect(output.locator('table thead th').allTextContents()).resolves.toEqual(['fruit', 'count']);
+    await expect(output.locator('table tbody td').allTextContents()).resolves.toEqual(['apples', '3', 'pears', '12']);
+    await expect(output.locator('> *').evaluateAll((els) => els.map((e) => e.tagName))).resolves.toEqual(['P', 'TABLE', 'P']);
+    // The counters came from the light endpoint; the record (text included) was never fetched.
+    await page.waitForFunction(() => (globalThis as unknown as Dom).document.getElementById('tokens')?.textContent !== '0', undefined, { timeout: 10_000 });
+    expect(requested).toContain(`/v1/jobs/${id}/stats`);
+    expect(requested).not.toContain(`/v1/jobs/${id}`);
+    expect(requested).toEqual(expect.arrayContaining(['/assets/markdown-view.js', '/assets/vendor/marked.js', '/assets/vendor/dompurify.js']));
     expect(browser.problems(page)).toEqual({ pageErrors: [], consoleErrors: [] });
     await browser.screenshot(page);
   });

@@ -17,6 +17,7 @@ import { eventsRoute } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { openapiRoute } from './routes/openapi.js';
 import { pageRoutes } from './routes/pages.js';
+import { statsRoute } from './routes/stats.js';
 import type { JobSubmitter } from './submit-job.js';
 
 /** Everything the HTTP app needs, built by the caller (so tests build the real thing). */
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(pageRoutes({ defaultModel: deps.defaultModel }));
   app.use(jobRoutes(deps));
   app.use(eventsRoute(deps));
+  app.use(statsRoute(deps));
   app.use(conversationRoutes(deps));
   app.use(openapiRoute(deps));
   app.use(methodNotAllowed(app));

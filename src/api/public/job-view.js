@@ -1,6 +1,7 @@
 // Tails one job in a page: EventSource for the text (it resumes with Last-Event-ID by itself),
-// the record polled for status, metrics and the live viewer count.
-import { renderMarkdown } from './markdown.js';
+// the job's counters (`GET /v1/jobs/{id}/stats`: a few small fields, never the text) polled for the
+// token count, metrics and the live viewer count.
+import { MarkdownView } from './markdown-view.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
@@ -25,10 +26,11 @@ export function tailJob({ jobId, token, ui, onEnd }) {
   let ended = false;
   let frame = 0;
   let lastTokens = null;
+  const view = new MarkdownView(ui.text);
   const set = (el, value) => { if (el) el.textContent = value; };
   const render = () => {
     frame = 0;
-    renderMarkdown(ui.text, text);
+    view.update(text);
     ui.text.classList.toggle('empty', text === '');
   };
   const schedule = () => { if (frame === 0) frame = requestAnimationFrame(render); };
@@ -70,7 +72,7 @@ export function tailJob({ jobId, token, ui, onEnd }) {
   es.onerror = () => {
     if (ended) return;
     setConnection(es.readyState === EventSource.CONNECTING ? 'reconnecting…' : 'disconnected');
-    // EventSource gives up without saying why on a 401 or 404: ask the record.
+    // EventSource gives up without saying why on a 401 or 404: ask the stats endpoint (same answer).
     if (es.readyState === EventSource.CLOSED) void poll();
   };
   es.addEventListener('status', (e) => {
@@ -103,7 +105,9 @@ export function tailJob({ jobId, token, ui, onEnd }) {
     set(ui.viewers, '0');
     if (data.error) set(ui.notice, `${data.error.type}: ${data.error.message}`);
     else if (data.truncated) set(ui.notice, 'Stopped at max_tokens (truncated).');
+    if (frame !== 0) cancelAnimationFrame(frame);
     render();
+    view.finish();
     void poll();
     onEnd?.(data);
   });
@@ -111,23 +115,23 @@ export function tailJob({ jobId, token, ui, onEnd }) {
   let viewersFinal = false;
   const poll = async () => {
     try {
-      const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}${q}`);
+      const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}/stats${q}`);
       if (!res.ok) {
         refuse(res.status);
         return;
       }
-      const rec = await res.json();
+      const stats = await res.json();
       // Status comes from the stream (a replay starts at `queued`; the poll must not fight it).
-      if (!viewersFinal) set(ui.viewers, String(rec.viewers));
-      set(ui.tokens, String(rec.usage.output_tokens));
-      if (rec.metrics.ttft_ms !== null) set(ui.ttft, `${rec.metrics.ttft_ms} ms`);
-      if (rec.metrics.output_tokens_per_s !== null) set(ui.tps, `${rec.metrics.output_tokens_per_s}`);
+      if (!viewersFinal) set(ui.viewers, String(stats.viewers));
+      set(ui.tokens, String(stats.usage.output_tokens));
+      if (stats.metrics.ttft_ms !== null) set(ui.ttft, `${stats.metrics.ttft_ms} ms`);
+      if (stats.metrics.output_tokens_per_s !== null) set(ui.tps, `${stats.metrics.output_tokens_per_s}`);
       else if (lastTokens !== null) {
-        const rate = ((rec.usage.output_tokens - lastTokens.n) * 1000) / (Date.now() - lastTokens.at);
+        const rate = ((stats.usage.output_tokens - lastTokens.n) * 1000) / (Date.now() - lastTokens.at);
         if (rate >= 0) set(ui.tps, rate.toFixed(1));
       }
-      lastTokens = { n: rec.usage.output_tokens, at: Date.now() };
-      if (TERMINAL.has(rec.status)) clearInterval(timer);
+      lastTokens = { n: stats.usage.output_tokens, at: Date.now() };
+      if (TERMINAL.has(stats.status)) clearInterval(timer);
     } catch {
       // The page keeps its last numbers while the API is unreachable; the stream shows the state.
     }

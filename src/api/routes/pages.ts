@@ -9,10 +9,21 @@ const distDir = fileURLToPath(new URL('../../../dist/', import.meta.url));
 const clientShared = new Set(['events.js', 'content.js', 'fold-content.js']);
 
 /**
- * Pages have no inline script or style, so the policy can forbid every script but our own files:
- * even if model output ever reached the DOM as markup, nothing in it could run.
+ * Third-party ES modules the pages import, served from the installed packages (no copy, no build
+ * step): `/assets/vendor/<name>` → the package's ESM build as its `exports` map names it for `import`.
+ * Both files are self-contained modules (no bare imports, no eval), so a browser loads them as they are.
  */
-const securityHeaders: RequestHandler = (_req, res, next) => {
+const vendorModules: ReadonlyMap<string, string> = new Map([
+  ['marked.js', fileURLToPath(import.meta.resolve('marked'))],
+  ['dompurify.js', fileURLToPath(import.meta.resolve('dompurify'))],
+]);
+
+/**
+ * Pages have no inline script or style, so the policy can forbid every script but our own files:
+ * even if model output ever reached the DOM as markup, nothing in it could run. Exported for pages
+ * served elsewhere (and tests) to carry the same policy.
+ */
+export const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
     'content-security-policy':
       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
@@ -32,13 +43,21 @@ export interface PageOptions {
 const attribute = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * `GET /` (the console), `GET /jobs/{id}` (the viewer page), `GET /chat[/{id}]` and their assets; no build step. The
- * console's `{{default_model}}` becomes the server's model in the HTML itself: no inline script, no
- * extra request, the same CSP.
+ * `GET /` (the console), `GET /jobs/{id}` (the viewer page), `GET /chat[/{id}]`, their assets and the
+ * vendored modules under `/assets/vendor/`; no build step. The console's `{{default_model}}` becomes
+ * the server's model in the HTML itself: no inline script, no extra request, the same CSP.
  */
 export function pageRoutes(options: PageOptions): Router {
   const router = Router();
   const consoleHtml = readFileSync(`${publicDir}console.html`, 'utf8').replaceAll('{{default_model}}', attribute(options.defaultModel));
+  router.get('/assets/vendor/:file', securityHeaders, (req, res, next) => {
+    const file = vendorModules.get(String(req.params['file']));
+    if (file === undefined) {
+      next();
+      return;
+    }
+    res.type('text/javascript').sendFile(file, { maxAge: 0 });
+  });
   router.use('/assets', securityHeaders, express.static(publicDir, { index: false, maxAge: 0 }));
   router.get('/favicon.ico', (_req, res) => res.status(204).end());
   router.get('/', securityHeaders, (_req, res) => res.type('html').send(consoleHtml));
