@@ -11,6 +11,9 @@ import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, wor
 // after SHUTDOWN_TIMEOUT_MS it aborts its attempts, gives their hand-back handBackLimitMs, then drops
 // its connections and ends, rejecting with why. Once Redis is back, another worker takes the job when
 // its lock expires (as after a crash) and the job ends once, with exactly the text of its last attempt.
+// With WEBHOOK_SECRET set, so the worker's webhook deliveries (their own BullMQ worker) stop in time too.
+const webhookSecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
 describe('worker shutdown while Redis is away', () => {
   let server: RedisServerHandle | undefined;
   let sys: TestSystem | undefined;
@@ -25,7 +28,7 @@ describe('worker shutdown while Redis is away', () => {
   for (const outage of ['stopped', 'killed'] as const) {
     it(`ends within its bound when Redis is ${outage}, and another worker recovers the job`, async () => {
       server = await startRedisServer({ appendonly: true });
-      const s = await startSystem({ name: `outage-${outage}`, env: { REDIS_URL: server.url, LOCK_DURATION_MS: '2000' } });
+      const s = await startSystem({ name: `outage-${outage}`, env: { REDIS_URL: server.url, LOCK_DURATION_MS: '2000', WEBHOOK_SECRET: webhookSecret } });
       sys = s;
       const tag = `outage-${outage}`;
       const { json } = await submitJob(s.url, {

@@ -177,7 +177,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
           // socket that has not closed within 2 s. The jobs not handed back are recovered by their
           // lock, as after a crash.
           for (const conn of connections) dropRedis(conn);
-          await worker.abandon();
+          await closeAll('abandon', [() => worker.abandon(), () => webhooks?.abandon()]).catch(() => {});
           const rest = await untilAborted(steps, AbortSignal.timeout(disconnectLimitMs)).catch((e: unknown) => e);
           throw new AggregateError([shutdown.signal.reason, ...(rest === undefined ? [] : [rest])], 'worker close: Redis did not answer within the hand-back limit');
         } finally {
