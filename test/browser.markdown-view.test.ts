@@ -13,7 +13,7 @@ type Win = Record<string, any>;
 /** The API's page routes on an ephemeral port, plus `/blank`: an empty page under the pages' CSP. */
 async function startPages(): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
-  app.use(pageRoutes());
+  app.use(pageRoutes({ defaultModel: 'claude-test' }));
   app.get('/blank', securityHeaders, (_req, res) => {
     res.type('html').send('<!doctype html><title>markdown</title><article class="output" id="out"></article>');
   });

@@ -8,7 +8,7 @@ import { startRedisServer, type RedisServerHandle } from './support/redis-server
 import { startAttempt, startJob, type StartedJob } from './support/store.js';
 
 const writerFor = (store: JobStore, job: StartedJob, onStop: (why: WriterStop, err?: unknown) => void = () => {}, windowMs = 0) =>
-  createEventWriter({ store, jobId: job.id, writes: job.writes, onStop, retryBudgetMs: 30_000, windowMs });
+  createEventWriter({ store, jobId: job.id, writes: job.writes, onStop, retry: { budgetMs: 30_000, signal: new AbortController().signal }, windowMs });
 
 describe('the self-clocking event writer', () => {
   let redis: Redis;
@@ -132,7 +132,7 @@ describe('the event writer when Redis refuses its writes', () => {
   it('the retry budget counts refusals, not the time a write was held before it was refused', async () => {
     const job = await startJob(store);
     const stops: WriterStop[] = [];
-    const writer = createEventWriter({ store, jobId: job.id, writes: job.writes, retryBudgetMs: 500, onStop: (why) => stops.push(why) });
+    const writer = createEventWriter({ store, jobId: job.id, writes: job.writes, retry: { budgetMs: 500, signal: new AbortController().signal }, onStop: (why) => stops.push(why) });
     await refuseWrites();
     // Held for a second (longer than the budget), then refused, then taken 300 ms later.
     await admin.client('PAUSE', '1000', 'WRITE');
@@ -151,7 +151,7 @@ describe('the event writer when Redis refuses its writes', () => {
       store,
       jobId: job.id,
       writes: job.writes,
-      retryBudgetMs: 300,
+      retry: { budgetMs: 300, signal: new AbortController().signal },
       onStop: (why, err) => stops.push({ why, err }),
     });
     await refuseWrites();

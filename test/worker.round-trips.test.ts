@@ -36,7 +36,7 @@ describe('round trips per batch', () => {
       },
     };
     const result = await runAttempt(
-      { client: createUpstreamClient({ apiKey: 'k', baseUrl: sim.url }), store: counting, upstreamIdleTimeoutMs: 30_000, coalesceWindowMs: 0, redisRetryMs: 30_000 },
+      { client: createUpstreamClient({ apiKey: 'k', baseUrl: sim.url }), store: counting, upstreamIdleTimeoutMs: 30_000, coalesceWindowMs: 0, redisRetryMs: 30_000, shutdownSignal: new AbortController().signal },
       {
         jobId: id,
         writes: started.writes,

@@ -10,12 +10,13 @@ import { loadScripts } from '../shared/scripts.js';
 import type { Logger } from '../shared/logger.js';
 import { createQueue, createWebhookQueue } from '../shared/queue.js';
 import { listen } from '../shared/listen.js';
-import { createRedis, logConnectionErrors } from '../shared/redis.js';
+import { closeAll } from '../shared/close-all.js';
+import { createRedis, dropRedis, logConnectionErrors } from '../shared/redis.js';
 import { globalKeys, recordFields } from '../shared/keys.js';
 import { signViewerToken } from '../shared/viewer-token.js';
 import { createAuth } from './auth.js';
 import { createApp } from './create-app.js';
-import { createTokenSecret } from './token-secret.js';
+import { createTokenSecret, type TokenSecret } from './token-secret.js';
 import { nodeSettings, startDeploymentCheck } from './deployment-check.js';
 import { createEventHub } from './event-hub.js';
 import { createApiMetrics } from './metrics.js';
@@ -60,7 +61,33 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
   const subscriber = createRedis(config, 'subscriber', logger);
   const queueConnection = createRedis(config, 'queue', logger);
   const store = createJobStore(redis, config);
-  await loadScripts(redis);
+  const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  // What start-up does in Redis comes first, before any timer or server exists: when it fails (Redis
+  // refusing writes, a missing permission) only the connections and the token secret's timer are
+  // there to close, and they are.
+  let tokenSecret: TokenSecret | undefined;
+  let stopDeploymentCheck: () => Promise<void>;
+  try {
+    await loadScripts(redis);
+    tokenSecret = await createTokenSecret({
+      configured: config.viewerTokenSecret,
+      redis,
+      key: globalKeys(config.keyPrefix).tokenSecret,
+      logger,
+    });
+    stopDeploymentCheck = await startDeploymentCheck({
+      redis,
+      keyPrefix: config.keyPrefix,
+      nodeId,
+      settings: nodeSettings(config),
+      logger,
+    });
+  } catch (err) {
+    const opened = tokenSecret;
+    await closeAll('api start-up cleanup', [() => opened?.close(), ...[redis, subscriber, queueConnection].map((c) => () => dropRedis(c))]);
+    throw err;
+  }
+  const secret = tokenSecret;
   const queue = createQueue(queueConnection, config.keyPrefix);
   const webhookQueue = createWebhookQueue(queueConnection, config.keyPrefix);
   webhookQueue.on('error', logConnectionErrors(logger, 'queue connection error'));
@@ -69,7 +96,6 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
   // The gauge reads the hub at scrape time; the hub is created just below.
   const metrics = createApiMetrics({ viewerCount: (t) => hub.viewerCount(t), bufferedBytes: (t) => hub.bufferedBytes(t) });
   registerQueueMetrics(metrics.registry, queue);
-  const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const presence = createPresence({
     redis,
     keyOf: (id) => store.keys(id).viewers,
@@ -91,24 +117,11 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
         ? undefined
         : { tracer: options.tracer, readTraceparent: async (id) => (await redis.hget(store.keys(id).record, recordFields.traceparent)) ?? undefined },
   });
-  const tokenSecret = await createTokenSecret({
-    configured: config.viewerTokenSecret,
-    redis,
-    key: globalKeys(config.keyPrefix).tokenSecret,
-    logger,
-  });
-  const stopDeploymentCheck = await startDeploymentCheck({
-    redis,
-    keyPrefix: config.keyPrefix,
-    nodeId,
-    settings: nodeSettings(config),
-    logger,
-  });
-  const submit = createJobSubmitter({ store, queue, webhookQueue, secret: () => tokenSecret.current(), ...config });
-  const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret });
+  const submit = createJobSubmitter({ store, queue, webhookQueue, secret: () => secret.current(), ...config });
+  const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret: secret });
   const mintViewerToken = (jobId: string) => {
     const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
-    return { token: signViewerToken(tokenSecret.current(), { subject: jobId, expiresAt }), expiresAt };
+    return { token: signViewerToken(secret.current(), { subject: jobId, expiresAt }), expiresAt };
   };
   const app = createApp({ redis, store, hub, presence, submit, metrics, logger, auth, mintViewerToken, extraMetrics, ...config, tracer: options.tracer });
   const schema = jobRequestSchema(config);
@@ -145,25 +158,28 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      const failures: unknown[] = [];
-      tokenSecret.close();
-      await stopDeploymentCheck();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Sockets first (1001: clients move to another node and resubscribe with `after`), so the hub's
-      // closing does not send their subscriptions a `complete` they would take for the end.
-      await sockets.close().catch((err: unknown) => failures.push(err));
-      await hub.close().catch((err: unknown) => failures.push(err));
-      await presence.close().catch((err: unknown) => failures.push(err));
-      server.closeIdleConnections();
       // A keep-alive connection that was busy a moment ago would hold close() for keepAliveTimeout.
       const force = setTimeout(() => server.closeAllConnections(), 2000);
       force.unref();
-      await closed;
-      clearTimeout(force);
-      await queue.close().catch((err: unknown) => failures.push(err));
-      await webhookQueue.close().catch((err: unknown) => failures.push(err));
-      for (const conn of [redis, queueConnection]) await conn.quit().catch((err: unknown) => failures.push(err));
-      if (failures.length > 0) throw new AggregateError(failures, 'api close failed');
+      await closeAll('api close failed', [
+        () => secret.close(),
+        () => stopDeploymentCheck(),
+        // Sockets first (1001: clients move to another node and resubscribe with `after`), so the
+        // hub's closing does not send their subscriptions a `complete` they would take for the end.
+        () => sockets.close(),
+        () => hub.close(),
+        () => presence.close(),
+        async () => {
+          server.closeIdleConnections();
+          await closed;
+          clearTimeout(force);
+        },
+        () => queue.close(),
+        () => webhookQueue.close(),
+        () => redis.quit(),
+        () => queueConnection.quit(),
+      ]).finally(() => clearTimeout(force));
     })();
     return closing;
   };

@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import { closeAll } from '../shared/close-all.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
@@ -241,12 +242,13 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       return total;
     },
     close() {
-      closing ??= (async () => {
-        clearInterval(keepalive);
-        for (const viewer of [...viewers()]) viewer.end();
-        for (const watcher of [...conversations]) watcher.onClose();
-        await subscriber.quit().catch(() => {});
-      })();
+      clearInterval(keepalive);
+      closing ??= closeAll('event hub close failed', [
+        ...[...viewers()].map((viewer) => () => viewer.end()),
+        ...[...conversations].map((watcher) => () => watcher.onClose()),
+        // Quit fails only when the connection is already gone: nothing left to close then.
+        () => subscriber.quit().catch(() => {}),
+      ]);
       return closing;
     },
   };

@@ -80,6 +80,29 @@ export function createRedis(target: RedisTarget, role: RedisRole, logger: Logger
   return redis;
 }
 
+/** The private parts of an ioredis client that {@link dropRedis} ends it with. */
+interface DroppableRedis {
+  flushQueue(error: Error): void;
+  setStatus(status: 'end'): void;
+}
+
+/**
+ * Drops a connection at once, without waiting for Redis (`quit()` waits for its reply): what waits in
+ * its queues fails with "Connection is closed.". ioredis (5) does that when the socket closes, which
+ * is within 2 s (it destroys a socket that does not close by then); but a connection caught between
+ * reconnects (Redis down) has no socket left to close, so ioredis would never fail its offline queue
+ * nor emit `end`: it is ended here as ioredis's close handler would. Idempotent.
+ */
+export function dropRedis(client: RedisClient): void {
+  if (client.status === 'end') return;
+  client.disconnect();
+  if (client instanceof Redis && client.status === 'reconnecting') {
+    const internals = client as unknown as DroppableRedis;
+    internals.flushQueue(new Error('Connection is closed.'));
+    internals.setStatus('end');
+  }
+}
+
 /**
  * An `error` listener for a Redis connection (ioredis's, or BullMQ's over one): ioredis emits an
  * error per failed reconnect; each distinct message is logged once per 5 s, with how often it repeated.

@@ -28,13 +28,15 @@ export interface SimulatorOptions {
   secret?: string;
   /** Clock of the prompt cache (ms since the epoch), so a test can expire entries. Default `Date.now`. */
   now?: () => number;
+  /** How many request records `requests` keeps (the newest). Default 10,000. */
+  maxRecords?: number;
 }
 
 /** A running simulated Messages API. */
 export interface Simulator {
   /** Base URL, e.g. `http://127.0.0.1:4010`: pass it to the SDK as `baseURL`. */
   readonly url: string;
-  /** Every `/v1/messages` request so far, oldest first (live: records update as streams progress). */
+  /** The last `maxRecords` `/v1/messages` requests, oldest first (live: records update as streams progress). */
   readonly requests: readonly SimRequestRecord[];
   /** Forgets the records and the `fault_times` counters (same as `POST /_sim/reset`); not the prompt cache or signatures. */
   reset(): void;
@@ -47,7 +49,7 @@ export interface Simulator {
  * (the request log as JSON) and `POST /_sim/reset` for tests that run genrelay in other processes.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const log = createRequestLog();
+  const log = createRequestLog(options.maxRecords);
   const active = new Map<ServerResponse, () => void>();
   let closing: Promise<void> | undefined;
   let isClosing = false;

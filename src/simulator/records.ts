@@ -44,7 +44,10 @@ export interface SimRequestRecord {
 
 /** The in-process request log plus the per-key counters behind `fault_times`. */
 export interface RequestLog {
-  /** Every record, oldest first. The same array for the log's whole life (reset empties it). */
+  /**
+   * The last `maxRecords` records, oldest first. The same array for the log's whole life (reset
+   * empties it; older records are dropped from its front).
+   */
   readonly records: readonly SimRequestRecord[];
   /** Counts one more request for `key` and returns its 1-based number. */
   nextN(key: string): number;
@@ -56,8 +59,15 @@ export interface RequestLog {
   reset(): void;
 }
 
-/** Creates an empty request log. */
-export function createRequestLog(): RequestLog {
+/** How many records a request log keeps by default: the newest 10,000. */
+export const defaultMaxRecords = 10_000;
+
+/**
+ * Creates an empty request log that keeps the newest `maxRecords` records (default 10,000), so a
+ * long-lived simulator (the keyless `npm start`) does not grow without bound. The `fault_times`
+ * counters are bounded alike: past `maxRecords` keys, the oldest key's count is forgotten.
+ */
+export function createRequestLog(maxRecords = defaultMaxRecords): RequestLog {
   const records: SimRequestRecord[] = [];
   const counters = new Map<string, number>();
   return {
@@ -65,10 +75,12 @@ export function createRequestLog(): RequestLog {
     nextN(key) {
       const n = (counters.get(key) ?? 0) + 1;
       counters.set(key, n);
+      if (counters.size > maxRecords) counters.delete(counters.keys().next().value ?? key);
       return n;
     },
     add(record) {
       records.push(record);
+      if (records.length > maxRecords) records.splice(0, records.length - maxRecords);
       return record;
     },
     query({ tag, key }) {

@@ -5,6 +5,7 @@ import type { JobError, TerminalStatus } from '../shared/events.js';
 import type { JobStore } from '../shared/job-store.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueJobData } from '../shared/queue.js';
+import { untilAborted } from '../shared/until-aborted.js';
 import { AttemptAbort } from './abort-reason.js';
 import { startAttemptTrace, type AttemptTrace } from './attempt-trace.js';
 import type { ActiveAttempts } from './active-attempts.js';
@@ -26,6 +27,11 @@ export interface ProcessorDeps {
   readonly coalesceWindowMs: number;
   /** `REDIS_RETRY_MS`: how long a write Redis refuses is retried. */
   readonly redisRetryMs: number;
+  /**
+   * Aborted when the worker's shutdown stops waiting for Redis (its hand-back limit, after
+   * `SHUTDOWN_TIMEOUT_MS`): every store write and hand-back stops waiting at once.
+   */
+  readonly shutdownSignal: AbortSignal;
   readonly metrics: WorkerMetrics;
   /** True once the worker is shutting down. */
   readonly isClosing: () => boolean;
@@ -54,13 +60,14 @@ export type GenerationProcessor = (job: Job<QueueJobData>, token: string | undef
  */
 export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
   const { store, logger } = deps;
+  const limits = { budgetMs: deps.redisRetryMs, signal: deps.shutdownSignal };
 
   return async function processGeneration(job, token, signal) {
     const jobId = job.data.jobId;
     if (deps.isClosing()) {
       // BullMQ can hand a draining worker one more job (its fetch raced close()): give it back
       // untouched, without starting an attempt.
-      await job.moveToDelayed(Date.now(), token);
+      await untilAborted(job.moveToDelayed(Date.now(), token), deps.shutdownSignal);
       throw new DelayedError();
     }
     // Registered before `start` so a cancel broadcast that lands in between is not lost.
@@ -70,11 +77,11 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
     signal?.addEventListener('abort', onBullAbort, { once: true });
     let deadlineTimer: NodeJS.Timeout | undefined;
     try {
-      const started = await retryRefused(() => store.start(jobId, deps.workerId, deps.jobAttempts), deps.redisRetryMs);
+      const started = await retryRefused(() => store.start(jobId, deps.workerId, deps.jobAttempts), limits);
       if (started.kind !== 'started') {
         logger.debug({ jobId, outcome: started }, 'job not started');
         traced?.notStarted(started.kind);
-        if (started.kind === 'ended') await retryRefused(() => store.untrackDeadline(jobId), deps.redisRetryMs);
+        if (started.kind === 'ended') await retryRefused(() => store.untrackDeadline(jobId), limits);
         return;
       }
       // Into the deadline index while the upstream request goes out (a round trip less before the
@@ -82,7 +89,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
       // refused ZADD is retried like the rest. It has landed before the attempt is settled (which
       // takes the job out of the index again); one that never lands leaves the job to its own timer
       // here and, were this worker to die, to BullMQ's stall check.
-      const tracking = retryRefused(() => store.trackDeadline(jobId, started.deadlineAt), deps.redisRetryMs).then(
+      const tracking = retryRefused(() => store.trackDeadline(jobId, started.deadlineAt), limits).then(
         () => undefined,
         (err: unknown) => err,
       );
@@ -99,6 +106,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
           upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs,
           coalesceWindowMs: deps.coalesceWindowMs,
           redisRetryMs: deps.redisRetryMs,
+          shutdownSignal: deps.shutdownSignal,
         },
         {
           jobId,
@@ -138,6 +146,7 @@ async function settle(
   traced: AttemptTrace | undefined,
 ): Promise<void> {
   const { store, metrics } = deps;
+  const limits = { budgetMs: deps.redisRetryMs, signal: deps.shutdownSignal };
   const jobId = job.data.jobId;
   const count = (outcome: string) => {
     metrics.attempts.inc({ outcome });
@@ -147,16 +156,16 @@ async function settle(
   // One id per write, taken before the retries: a write sent again is the same write.
   const requeue = (reason: string, handBack = false) => {
     const write = writes.next();
-    return retryRefused(() => store.requeue(jobId, write, reason, handBack), deps.redisRetryMs);
+    return retryRefused(() => store.requeue(jobId, write, reason, handBack), limits);
   };
   const end = async (status: TerminalStatus, error?: JobError) => {
     const write = writes.next();
     // A batch Redis refused until now goes with the ending, so a cancelled or timed-out job keeps it.
     const batch = result.kind === 'aborted' ? result.unwritten : undefined;
     const ending = { status, write, ...(error === undefined ? {} : { error }), ...(batch === undefined ? {} : { batch }) };
-    await retryRefused(() => store.finish(jobId, ending), deps.redisRetryMs);
+    await retryRefused(() => store.finish(jobId, ending), limits);
     // Whether this finish won or lost the race, the job has ended: the reaper can forget it.
-    await retryRefused(() => store.untrackDeadline(jobId), deps.redisRetryMs);
+    await retryRefused(() => store.untrackDeadline(jobId), limits);
   };
   switch (result.kind) {
     case 'completed':
@@ -171,8 +180,10 @@ async function settle(
         await end('timed_out', { type: 'timed_out', message: 'max_duration_ms reached' });
       } else if (result.reason === 'shutdown') {
         // Handed back without using up an attempt: another worker continues it under the same number.
+        // Both bounded by the shutdown's signal: what is not handed back by then is recovered by the
+        // lock, as after a crash.
         await requeue('the worker running the previous attempt shut down', true);
-        await job.moveToDelayed(Date.now(), token);
+        await untilAborted(job.moveToDelayed(Date.now(), token), deps.shutdownSignal);
         throw new DelayedError();
       }
       return;
@@ -184,7 +195,7 @@ async function settle(
         count('rate_limited');
         const waitMs = fleetWaitMs(failure.retryAfterMs);
         const outcome = await requeue(`${failure.error.type}: ${failure.error.message} (the fleet waits ${waitMs} ms)`, true);
-        await retryRefused(() => deps.fleetBackoff(waitMs), deps.redisRetryMs);
+        await retryRefused(() => deps.fleetBackoff(waitMs), limits);
         // Cancelled or taken over meanwhile: nothing to put back.
         if (outcome !== 'ok') return;
         throw Worker.RateLimitError();

@@ -5,13 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../shared/config.js';
 import { listenForControl } from '../shared/control-channel.js';
+import { closeAll } from '../shared/close-all.js';
 import { createJobStore } from '../shared/job-store.js';
 import { loadScripts } from '../shared/scripts.js';
 import { globalKeys, queueName } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import { backoffType, type QueueJobData } from '../shared/queue.js';
-import { createRedis } from '../shared/redis.js';
+import { createRedis, dropRedis } from '../shared/redis.js';
 import { logRepeatedErrors } from '../shared/repeated-errors.js';
+import { untilAborted } from '../shared/until-aborted.js';
 import { createActiveAttempts } from './active-attempts.js';
 import { createProcessor } from './create-processor.js';
 import { applyFleetLimits, fleetPause } from './fleet-limits.js';
@@ -22,6 +24,18 @@ import { backoffDelayMs } from './retry-policy.js';
 import { retryRefused } from './store-retry.js';
 import { createWebhookWorker } from './webhooks/create-webhook-worker.js';
 
+/**
+ * How long a shutdown waits, after `SHUTDOWN_TIMEOUT_MS`, for the hand-back of the attempts it
+ * aborted (their last writes, the requeue, BullMQ's move to delayed) before it stops waiting for Redis.
+ */
+export const handBackLimitMs = 3000;
+
+/**
+ * How long the connections then get to close: ioredis destroys a socket that has not closed within
+ * 2 s. A close() thus ends within `timeoutMs + handBackLimitMs + disconnectLimitMs`, Redis or not.
+ */
+export const disconnectLimitMs = 2500;
+
 /** A running worker process's job-taking machinery. */
 export interface GenrelayWorker {
   readonly id: string;
@@ -29,7 +43,11 @@ export interface GenrelayWorker {
   readonly metrics: WorkerMetrics;
   /** Attempts running now. */
   readonly activeCount: number;
-  /** Stops taking jobs, lets running ones finish for up to `timeoutMs`, hands the rest back; idempotent. */
+  /**
+   * Stops taking jobs, lets running ones finish for up to `timeoutMs`, hands the rest back; idempotent.
+   * Ends within `timeoutMs + handBackLimitMs + disconnectLimitMs` even when Redis does not answer
+   * (then it rejects, and the jobs not handed back come back when their locks expire).
+   */
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -74,6 +92,8 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   await applyFleetLimits(fleet, queueConnection, config, logger);
 
   let closing: Promise<void> | undefined;
+  // Aborted at SHUTDOWN_TIMEOUT_MS + handBackLimitMs of a close(): every store write stops waiting.
+  const shutdown = new AbortController();
   const processor = createProcessor({
     store,
     client: deps.client,
@@ -84,6 +104,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
     coalesceWindowMs: config.coalesceWindowMs,
     redisRetryMs: config.redisRetryMs,
+    shutdownSignal: shutdown.signal,
     metrics,
     isClosing: () => closing !== undefined,
     fleetBackoff: fleetPause(fleet, queueConnection),
@@ -122,7 +143,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     if (job === undefined || job.finishedOn === undefined) return;
     const jobId = job.data.jobId;
     const error = { type: 'queue_failed', message: `the queue gave up on the job: ${err.message}` };
-    void retryRefused(() => store.finish(jobId, { status: 'failed', error }), config.redisRetryMs)
+    void retryRefused(() => store.finish(jobId, { status: 'failed', error }), { budgetMs: config.redisRetryMs, signal: shutdown.signal })
       .then(async (outcome) => {
         if (outcome === 'ok') logger.warn({ jobId, err: err.message }, 'the queue failed a job by itself: record ended failed');
         await store.untrackDeadline(jobId);
@@ -139,23 +160,34 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     },
     close(timeoutMs = config.shutdownTimeoutMs) {
       closing ??= (async () => {
-        const failures: unknown[] = [];
         const handBack = setTimeout(() => active.abortAll('shutdown'), timeoutMs);
+        const giveUp = setTimeout(() => shutdown.abort(new Error(`Redis did not answer within the hand-back limit (${handBackLimitMs} ms)`)), timeoutMs + handBackLimitMs);
         handBack.unref();
+        giveUp.unref();
+        const connections = [control, commands, queueConnection, ...(webhookConnection === undefined ? [] : [webhookConnection])];
+        const steps = closeAll('worker close failed', [
+          () => worker.close().finally(() => clearTimeout(handBack)),
+          () => reaper.close(),
+          () => fleet.close(),
+          () => webhooks?.close(),
+          ...connections.map((conn) => () => conn.quit()),
+        ]);
         try {
-          await worker.close();
+          await untilAborted(steps, shutdown.signal);
         } catch (err) {
-          failures.push(err);
+          if (!shutdown.signal.aborted) throw err;
+          // Redis is away (down, or stopped): what still waits inside ioredis (hand-back writes, the
+          // queue's finishing commands, QUIT) fails once the connections drop. ioredis destroys a
+          // socket that has not closed within 2 s. The jobs not handed back are recovered by their
+          // lock, as after a crash.
+          for (const conn of connections) dropRedis(conn);
+          await closeAll('abandon', [() => worker.abandon(), () => webhooks?.abandon()]).catch(() => {});
+          const rest = await untilAborted(steps, AbortSignal.timeout(disconnectLimitMs)).catch((e: unknown) => e);
+          throw new AggregateError([shutdown.signal.reason, ...(rest === undefined ? [] : [rest])], 'worker close: Redis did not answer within the hand-back limit');
         } finally {
           clearTimeout(handBack);
+          clearTimeout(giveUp);
         }
-        await reaper.close();
-        await fleet.close().catch((err: unknown) => failures.push(err));
-        await webhooks?.close().catch((err: unknown) => failures.push(err));
-        for (const conn of [control, commands, queueConnection, ...(webhookConnection === undefined ? [] : [webhookConnection])]) {
-          await conn.quit().catch((err: unknown) => failures.push(err));
-        }
-        if (failures.length > 0) throw new AggregateError(failures, 'worker close failed');
       })();
       return closing;
     },

@@ -1,6 +1,6 @@
 import type { JobEventType } from '../shared/events.js';
 import type { AppendBatch, JobStore, WriteId, WriteOutcome } from '../shared/job-store.js';
-import { retryRefused, type AttemptWrites } from './store-retry.js';
+import { retryRefused, type AttemptWrites, type RetryLimits } from './store-retry.js';
 import type { TranslationSink } from './translate-stream.js';
 
 /** Why the writer stopped taking pieces: the store refused the attempt, or Redis refused every try. */
@@ -30,10 +30,13 @@ export interface EventWriterOptions {
   readonly jobId: string;
   /** The attempt's write ids (shared with the attempt's other writes). */
   readonly writes: AttemptWrites;
-  /** Called when the writer stops (refused, or Redis unavailable past `retryBudgetMs`): the attempt must stop. */
+  /**
+   * Called when the writer stops (refused; Redis unavailable past `retry.budgetMs`, or abandoned at
+   * shutdown): the attempt must stop.
+   */
   readonly onStop: (why: WriterStop, error?: unknown) => void;
-  /** How long a batch Redis refuses is retried before the attempt gives up. */
-  readonly retryBudgetMs: number;
+  /** How long a batch Redis refuses is retried before the attempt gives up, and what stops that early. */
+  readonly retry: RetryLimits;
   /** `COALESCE_WINDOW_MS` > 0 also holds the first piece of an idle stream that long. Default 0. */
   readonly windowMs?: number;
 }
@@ -43,8 +46,8 @@ export interface EventWriterOptions {
  * latency); while one is in flight pieces accumulate and go out together when it returns, so the
  * number of round trips follows what Redis can take. Each write is one `append` script call with its
  * own write id. A batch, once taken, is never dropped: a write Redis refuses is sent again, the same
- * batch under the same id, until it lands; after `retryBudgetMs` of refusals the writer stops
- * (`unavailable`) and holds the batch, which the next `flush()` tries first (an attempt that is ending
+ * batch under the same id, until it lands; after `retry.budgetMs` of refusals (or at once when
+ * `retry.signal` aborts) the writer stops (`unavailable`) and holds the batch, which the next `flush()` tries first (an attempt that is ending
  * anyway, cancelled or timed out, keeps its last text that way). When the store refuses the attempt
  * (job ended, or a newer attempt owns it) the writer stops for good. Either way `onStop` is called and
  * pieces that come while stopped are dropped: the attempt is stopping.
@@ -78,7 +81,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   const write = async (id: WriteId, batch: AppendBatch): Promise<void> => {
     let result: WriteOutcome;
     try {
-      result = await retryRefused(() => store.append(jobId, id, batch), options.retryBudgetMs);
+      result = await retryRefused(() => store.append(jobId, id, batch), options.retry);
     } catch (err) {
       held = { id, batch };
       stop('unavailable', err);

@@ -1,6 +1,7 @@
 import { LockManager, Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../shared/logger.js';
+import { dropRedis, type RedisClient } from '../shared/redis.js';
 import { createLockKeeper, type LockKeeper } from './lock-keeper.js';
 
 /** How long the fetch loop waits after Redis refused a fetch: from 25 ms, doubling, at most 1 s. */
@@ -74,6 +75,19 @@ export class QueueWorker<DataType = unknown> extends Worker<DataType> {
       await sleep(waitMs, undefined, { signal: this.shutdown.signal }).catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * Lets a close() that waits for Redis end without it: called when the caller has waited long
+   * enough (the worker's hand-back limit) and has dropped its own connections. BullMQ's close
+   * disconnects its blocking connection and waits for its `end`, which ioredis never emits for a
+   * connection caught between reconnects (Redis down), so that close would wait forever, and the
+   * stalled checker it stops last would run on: the blocking connection is dropped here too.
+   */
+  async abandon(): Promise<void> {
+    const client = await this.backend.blockingClient;
+    // BullMQ's proxy over the ioredis client it duplicated from ours.
+    if (client !== undefined) dropRedis(client as unknown as RedisClient);
   }
 
   override async close(force = false): Promise<void> {

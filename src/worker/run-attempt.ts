@@ -42,6 +42,8 @@ export interface AttemptDeps {
   readonly coalesceWindowMs: number;
   /** `REDIS_RETRY_MS`: how long a write Redis refuses is retried before the attempt gives up. */
   readonly redisRetryMs: number;
+  /** Aborted when the worker's shutdown stops waiting for Redis: the writes stop waiting at once. */
+  readonly shutdownSignal: AbortSignal;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
     store: deps.store,
     jobId,
     writes: input.writes,
-    retryBudgetMs: deps.redisRetryMs,
+    retry: { budgetMs: deps.redisRetryMs, signal: deps.shutdownSignal },
     windowMs: deps.coalesceWindowMs,
     onStop: (why, error) => {
       storeError = error;

@@ -1,16 +1,30 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WriteId } from '../shared/job-store.js';
+import { untilAborted } from '../shared/until-aborted.js';
 
-/** A write Redis kept refusing for longer than the worker may wait. */
+/** A write Redis kept refusing for longer than the worker may wait, or one the worker stopped waiting for. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
   constructor(
     readonly lastError: unknown,
     readonly waitedMs: number,
+    /** True when the retry's signal aborted (the worker's shutdown gave up on Redis), not the budget. */
+    readonly abandoned = false,
   ) {
     const reason = lastError instanceof Error ? lastError.message : String(lastError);
-    super(`Redis refused a write for ${waitedMs} ms: ${reason}`);
+    super(abandoned ? `a write to Redis was abandoned after ${waitedMs} ms: ${reason}` : `Redis refused a write for ${waitedMs} ms: ${reason}`);
   }
+}
+
+/** How long {@link retryRefused} keeps trying, and what stops it early. */
+export interface RetryLimits {
+  /** `REDIS_RETRY_MS`: how long refusals are retried, from the first one. */
+  readonly budgetMs: number;
+  /**
+   * Aborted when the worker stops waiting for Redis (its shutdown's hand-back limit): the write in
+   * flight is no longer waited for, the backoff sleep wakes, and the retry throws at once.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -19,18 +33,25 @@ export class StoreUnavailableError extends Error {
  * same write, with the same {@link WriteId}, is sent again after a backoff from 25 ms doubling to
  * 1 s. The budget counts from the first refusal: time a command spent merely waiting inside ioredis
  * (Redis down, a reconnect, CLIENT PAUSE) before it was refused does not use it up. After `budgetMs`
- * of refusals it throws {@link StoreUnavailableError}.
+ * of refusals it throws {@link StoreUnavailableError}; when `signal` aborts it throws one at once
+ * (`abandoned`), even while a command still waits inside ioredis: that command may still run later,
+ * which the write id and the attempt's fence make harmless.
  */
-export async function retryRefused<T>(write: () => Promise<T>, budgetMs: number): Promise<T> {
+export async function retryRefused<T>(write: () => Promise<T>, limits: RetryLimits): Promise<T> {
+  const { budgetMs, signal } = limits;
+  const startedAt = Date.now();
+  const abandoned = () => new StoreUnavailableError(signal.reason, Date.now() - startedAt, true);
   let firstRefusal: number | undefined;
   for (let delayMs = 25; ; delayMs = Math.min(delayMs * 2, 1000)) {
+    if (signal.aborted) throw abandoned();
     try {
-      return await write();
+      return await untilAborted(write(), signal);
     } catch (err) {
+      if (signal.aborted) throw abandoned();
       firstRefusal ??= Date.now();
       const refusedFor = Date.now() - firstRefusal;
       if (refusedFor >= budgetMs) throw new StoreUnavailableError(err, refusedFor);
-      await sleep(Math.min(delayMs, budgetMs - refusedFor));
+      await sleep(Math.min(delayMs, budgetMs - refusedFor), undefined, { signal }).catch(() => {});
     }
   }
 }

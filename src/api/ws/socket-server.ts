@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { closeAll } from '../../shared/close-all.js';
 import type { Access, Auth } from '../auth.js';
 import { closeCodes, pingEveryMs } from './protocol.js';
 import { SocketSession, type SessionDeps } from './socket-session.js';
@@ -81,13 +82,13 @@ export function attachSocketServer(server: Server, options: SocketServerOptions)
       return sessions.size;
     },
     close() {
-      closed ??= (async () => {
-        closing = true;
-        clearInterval(heartbeat);
-        server.off('upgrade', onUpgrade);
-        for (const session of [...sessions]) session.close(closeCodes.goingAway, 'server shutting down: resubscribe with after');
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-      })();
+      closing = true;
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      closed ??= closeAll('socket server close failed', [
+        ...[...sessions].map((session) => () => session.close(closeCodes.goingAway, 'server shutting down: resubscribe with after')),
+        () => new Promise<void>((resolve) => wss.close(() => resolve())),
+      ]);
       return closed;
     },
   };

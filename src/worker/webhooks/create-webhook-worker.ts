@@ -1,6 +1,7 @@
 import { DelayedError, Job, Queue, UnrecoverableError } from 'bullmq';
 import type { RedisClient } from '../../shared/redis.js';
 import type { Config } from '../../shared/config.js';
+import { closeAll } from '../../shared/close-all.js';
 import { isTerminal } from '../../shared/events.js';
 import type { JobStore, WebhookDelivery } from '../../shared/job-store.js';
 import { toRecordView } from '../../shared/job-record.js';
@@ -18,7 +19,10 @@ import { signWebhook } from './sign.js';
 export interface WebhookWorker {
   /** A job with a webhook ended (the control channel said so): deliver now, not at the fallback time. */
   jobEnded(queueJobId: string): void;
+  /** Stops delivering, then closes the promoting queue handle, even when the first fails; idempotent. */
   close(): Promise<void>;
+  /** After its connection was dropped: lets a close() that waits for Redis end without it ({@link QueueWorker.abandon}). */
+  abandon(): Promise<void>;
 }
 
 /** Dependencies of {@link createWebhookWorker}. */
@@ -141,11 +145,9 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
       })().catch((err: unknown) => logger.debug({ err, queueJobId }, 'webhook promote skipped'));
     },
     close() {
-      closing ??= (async () => {
-        await worker.close();
-        await queue.close();
-      })();
+      closing ??= closeAll('webhook worker close failed', [() => worker.close(), () => queue.close()]);
       return closing;
     },
+    abandon: () => worker.abandon(),
   };
 }
