@@ -36,6 +36,7 @@ const notes = [
   'A run is invalid (left out of the medians) when the measuring clients\' own event loop lagged past the bound shown (p99 of the window): it would measure the clients, not genrelay.',
   'Latency = receive time at the viewer − the simulator\'s wall-clock stamp in the delta (performance.timeOrigin + now(), one machine); coalesced deltas give one sample per stamp.',
   'Samples written in the window but not received within the grace period count as infinitely late (∞).',
+  'Memory per viewer (fan-out) = (held with N viewers − held by the fresh server) / N, held = VmRSS − the V8 heap\'s free space (heapTotal − heapUsed), each after a full GC; the same for SSE, socket, floor and peer (RSS alone: memoryPerViewerRssKb in the details).',
   'Everything (Redis, simulator, API, worker, peer, client processes) shares the machine\'s cores: latencies include client-side scheduling delay.',
   'Worker scale: 50 tokens/s per generation = 10 deltas/s × 5 tokens per delta (simulator tokens_per_delta); delivered = output tokens recorded by genrelay × 5.',
   'Fan-out baseline = vercel resumable-stream 2.2.13 (ioredis), producer in its own process like genrelay\'s worker, one server process like genrelay\'s API.',

@@ -18,6 +18,9 @@ export interface WsViewerOptions {
 const HEAD_END = '\r\n\r\n';
 // Every socket of the process reads into this one buffer (read callbacks run one at a time).
 const shared = Buffer.allocUnsafe(256 * 1024);
+const EMPTY = Buffer.alloc(0);
+/** How genrelay's `complete` reply starts (`frames.complete`: `{"type":"complete","id":…}`). */
+const COMPLETE = Buffer.from('{"type":"complete"');
 
 /** A client frame: masked, as RFC 6455 requires of clients. */
 function clientFrame(opcode: number, payload: Buffer): Buffer {
@@ -38,34 +41,37 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
 export function openWsViewer(options: WsViewerOptions): Promise<Viewer> {
   const counters: ViewerCounters = { status: 0, bytes: 0, frames: 0, firstStampAt: 0, closed: undefined };
   let head = '';
-  let pending: Buffer = Buffer.alloc(0);
+  let pending: Buffer = EMPTY;
   let socket: Socket;
 
-  const frames = (receivedAt: number): void => {
+  // Parses whole frames of `buf` (the shared read buffer, or leftover bytes glued to it); only an
+  // incomplete frame at the end is copied, to wait for the next read.
+  const frames = (buf: Buffer, receivedAt: number): void => {
     let at = 0;
     for (;;) {
-      if (pending.length - at < 2) break;
-      const b1 = pending[at + 1] as number;
+      if (buf.length - at < 2) break;
+      const b1 = buf[at + 1] as number;
       let len = b1 & 0x7f;
       let offset = 2;
       if (len === 126) {
-        if (pending.length - at < 4) break;
-        len = pending.readUInt16BE(at + 2);
+        if (buf.length - at < 4) break;
+        len = buf.readUInt16BE(at + 2);
         offset = 4;
       } else if (len === 127) {
-        if (pending.length - at < 10) break;
-        len = Number(pending.readBigUInt64BE(at + 2));
+        if (buf.length - at < 10) break;
+        len = Number(buf.readBigUInt64BE(at + 2));
         offset = 10;
       }
-      if (pending.length - at < offset + len) break;
-      const opcode = (pending[at] as number) & 0x0f;
-      const payload = pending.subarray(at + offset, at + offset + len);
+      if (buf.length - at < offset + len) break;
+      const opcode = (buf[at] as number) & 0x0f;
+      const payload = buf.subarray(at + offset, at + offset + len);
       at += offset + len;
       counters.frames++;
       if (opcode === 0x9) socket.write(clientFrame(0xa, Buffer.from(payload)));
       else if (opcode === 0x8) counters.closed ??= `close ${len >= 2 ? payload.readUInt16BE(0) : ''}`;
       else if (opcode === 0x1) {
-        if (payload.includes('"type":"complete"')) {
+        // Only genrelay's own short replies can be `complete`; events are never looked into here.
+        if (len < 100 && COMPLETE.compare(payload, 0, Math.min(len, COMPLETE.length)) === 0) {
           counters.closed ??= 'end';
           setImmediate(() => socket.destroy());
         }
@@ -77,7 +83,7 @@ export function openWsViewer(options: WsViewerOptions): Promise<Viewer> {
         }
       }
     }
-    pending = at === pending.length ? Buffer.alloc(0) : Buffer.from(pending.subarray(at));
+    pending = at === buf.length ? EMPTY : Buffer.from(buf.subarray(at));
   };
 
   return new Promise<Viewer>((resolve) => {
@@ -106,8 +112,7 @@ export function openWsViewer(options: WsViewerOptions): Promise<Viewer> {
           const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
           if (counters.status !== 0) {
             counters.bytes += n;
-            pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
-            frames(receivedAt);
+            frames(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]), receivedAt);
             return true;
           }
           head += chunk.toString('latin1');
@@ -120,10 +125,7 @@ export function openWsViewer(options: WsViewerOptions): Promise<Viewer> {
           head = '';
           if (code === 101) socket.write(clientFrame(0x1, Buffer.from(options.subscribe)));
           settle();
-          if (rest.length > 0) {
-            pending = rest;
-            frames(receivedAt);
-          }
+          if (rest.length > 0) frames(rest, receivedAt);
           return true;
         },
       },

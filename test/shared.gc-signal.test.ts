@@ -23,6 +23,12 @@ describe('the benchmark GC signal', () => {
       const before = c.output().split('gc forced').length;
       c.proc.kill('SIGUSR2');
       await eventually(async () => (c.output().split('gc forced').length > before ? true : undefined), 10_000, 'a full GC');
+      // What it holds after the collection, for the bench's memory per viewer.
+      const line = await eventually(async () => /^gc-memory 1 (.*)$/m.exec(c.output())?.[1], 10_000, 'the memory after it');
+      const memory = JSON.parse(line) as Record<string, number>;
+      expect(memory['heapUsed']).toBeGreaterThan(0);
+      expect(memory['heapTotal']).toBeGreaterThanOrEqual(memory['heapUsed'] ?? 0);
+      expect(memory['rss']).toBeGreaterThan(memory['heapUsed'] ?? 0);
       expect(c.proc.exitCode).toBeNull();
       expect(c.proc.signalCode).toBeNull();
     } finally {

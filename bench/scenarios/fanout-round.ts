@@ -11,7 +11,7 @@ export interface FanoutTarget {
   /** Label in the results. */
   readonly name: string;
   /** A fresh server process, warmed up (so every round starts from the same memory baseline). */
-  prepare(round: string): Promise<{ host: string; port: number; serverPid: number; otherPids: Readonly<Record<string, number>> }>;
+  prepare(round: string): Promise<{ host: string; port: number; serverPid: number; serverOutput: () => string; otherPids: Readonly<Record<string, number>> }>;
   /** Starts one stream with `directive`; the path viewers GET (or, on a socket, the frame they send), and how to end it. */
   startStream(directive: Directive, maxTokens: number): Promise<{ path: string; subscribe?: string; stop: () => Promise<void> }>;
   /** After the round: stops whatever could still load the machine during the next one. */
@@ -31,8 +31,13 @@ export interface FanoutRound {
   readonly cpuPercent: Record<string, number>;
   readonly rssBeforeMb: number;
   readonly rssWithViewersMb: number;
-  /** (RSS with viewers − RSS before) / viewers connected, in KB; both read after a full GC. */
+  /** Memory held (see {@link memoryAfterGc}) before the viewers connected, and with them. */
+  readonly heldBeforeMb: number;
+  readonly heldWithViewersMb: number;
+  /** (held with viewers − held before) / viewers connected, in KB; both read after a full GC. */
   readonly memoryPerViewerKb: number;
+  /** The same from RSS alone (the figure before 2026-12-05): noisier by the V8 heap's free space. */
+  readonly memoryPerViewerRssKb: number;
   /** The server's CPU per delta delivered to a viewer, µs. */
   readonly serverCpuUsPerDelivered: number;
   readonly check: WindowCheck;
@@ -55,11 +60,39 @@ export interface RoundPlan {
   readonly boundMs: number;
 }
 
-/** RSS of `pid` after a full GC (the servers of this scenario run SIGUSR2 → gc(), see gc-signal.ts). */
-async function rssAfterGc(pid: number): Promise<number> {
+/** Memory of a server after a full GC: its RSS, and what it holds (RSS − the V8 heap's free space). */
+interface Memory {
+  readonly rss: number;
+  readonly held: number;
+}
+
+/** The last `gc-memory <n> {…}` line a server wrote (`src/shared/gc-signal.ts`). */
+function lastGcMemory(output: string): { n: number; heapTotal: number; heapUsed: number } | undefined {
+  const lines = [...output.matchAll(/^gc-memory (\d+) (\{.*\})$/gm)];
+  const last = lines.at(-1);
+  if (last === undefined) return undefined;
+  const usage = JSON.parse(last[2] ?? '{}') as { heapTotal: number; heapUsed: number };
+  return { n: Number(last[1]), heapTotal: usage.heapTotal, heapUsed: usage.heapUsed };
+}
+
+/**
+ * Memory of `pid` after a full GC (the servers of this scenario run SIGUSR2 → gc(), see
+ * gc-signal.ts). RSS alone moves by several MB between identical fresh processes with how much V8 heap
+ * they keep committed but empty (fresh API processes: 112–127 MB), as much as 1,000 viewers cost, so a
+ * difference of two readings could go negative. `held` takes the heap's free space (heapTotal −
+ * heapUsed, reported by the process right after the collection) off the RSS: live objects, code,
+ * buffers and native memory stay in it.
+ */
+async function memoryAfterGc(pid: number, output: () => string): Promise<Memory> {
+  const before = lastGcMemory(output())?.n ?? 0;
   process.kill(pid, 'SIGUSR2');
   await sleep(500);
-  return rssBytes(pid);
+  await pollUntil(() => (lastGcMemory(output())?.n ?? 0) > before, 5000, 50);
+  const rss = rssBytes(pid);
+  const usage = lastGcMemory(output());
+  // No line after this collection (a server without the signal): no figure rather than a wrong one.
+  if (usage === undefined || usage.n <= before) return { rss, held: Number.NaN };
+  return { rss, held: rss - (usage.heapTotal - usage.heapUsed) };
 }
 
 /**
@@ -81,7 +114,7 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
   const graceMs = 3000;
   const server = await target.prepare(`${plan.viewers}`);
   await sleep(500);
-  const rssBefore = await rssAfterGc(server.serverPid);
+  const memBefore = await memoryAfterGc(server.serverPid, server.serverOutput);
   // The first delta waits until the viewers are (probably) connected; if they take longer they replay.
   const holdMs = 2000 + plan.viewers * 1.2;
   const tokens = Math.ceil(plan.tps * (holdMs / 1000 + warmupS + plan.windowS + 60));
@@ -102,7 +135,7 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
   const to = wallClockMs();
   const measured = await window.close();
   const cpuPct = measured.cpuPercent;
-  const rssWith = await rssAfterGc(server.serverPid);
+  const memWith = await memoryAfterGc(server.serverPid, server.serverOutput);
   await sleep(graceMs);
   const report = await clients.report(from, to);
   await stream.stop();
@@ -122,9 +155,12 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
     missingSamples: missing,
     serverCpuPercent: round(cpuPct['server'] ?? Number.NaN, 1),
     cpuPercent: roundAll(cpuPct),
-    rssBeforeMb: round(rssBefore / 2 ** 20, 1),
-    rssWithViewersMb: round(rssWith / 2 ** 20, 1),
-    memoryPerViewerKb: round((rssWith - rssBefore) / Math.max(1, opened.opened) / 1024, 2),
+    rssBeforeMb: round(memBefore.rss / 2 ** 20, 1),
+    rssWithViewersMb: round(memWith.rss / 2 ** 20, 1),
+    heldBeforeMb: round(memBefore.held / 2 ** 20, 1),
+    heldWithViewersMb: round(memWith.held / 2 ** 20, 1),
+    memoryPerViewerKb: round((memWith.held - memBefore.held) / Math.max(1, opened.opened) / 1024, 2),
+    memoryPerViewerRssKb: round((memWith.rss - memBefore.rss) / Math.max(1, opened.opened) / 1024, 2),
     serverCpuUsPerDelivered: round((measured.cpuUs['server'] ?? Number.NaN) / Math.max(1, opened.opened * plan.tps * measured.seconds), 2),
     check: measured.check,
     closedEarly: report.viewers.closed,

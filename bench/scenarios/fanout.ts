@@ -21,7 +21,7 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
     name: 'genrelay',
     async prepare(label) {
       const api = await sys.restartApi(`fanout-${label}`);
-      return { host: api.host, port: api.port, serverPid: api.proc.pid, otherPids: { worker: sys.worker.pid, redis: sys.redisProc.pid } };
+      return { host: api.host, port: api.port, serverPid: api.proc.pid, serverOutput: api.proc.output, otherPids: { worker: sys.worker.pid, redis: sys.redisProc.pid } };
     },
     async startStream(directive, maxTokens) {
       const id = await submitJob(sys.api.url, directive, maxTokens);
@@ -44,7 +44,7 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
     name: 'resumable-stream',
     async prepare(label) {
       peer = await startPeer(sys.redisUrl, sys.sim.url, sys.options.profile.has('peer'), `fanout-${label}`);
-      return { host: peer.host, port: peer.port, serverPid: peer.server.pid, otherPids: { producer: peer.producer.pid, redis: sys.redisProc.pid } };
+      return { host: peer.host, port: peer.port, serverPid: peer.server.pid, serverOutput: peer.server.output, otherPids: { producer: peer.producer.pid, redis: sys.redisProc.pid } };
     },
     async startStream(directive, maxTokens) {
       const current = peer;
@@ -65,7 +65,7 @@ export async function fanout(sys: BenchSystem): Promise<ScenarioResult> {
     name: 'socket floor',
     async prepare(label) {
       floorServer = await startFloor(`fanout-${label}`, sys.options.profile.has('floor'));
-      return { host: floorServer.host, port: floorServer.port, serverPid: floorServer.proc.pid, otherPids: {} };
+      return { host: floorServer.host, port: floorServer.port, serverPid: floorServer.proc.pid, serverOutput: floorServer.proc.output, otherPids: {} };
     },
     async startStream(directive) {
       if (floorServer === undefined) throw new Error('floor not prepared');

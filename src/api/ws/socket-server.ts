@@ -57,7 +57,7 @@ export function attachSocketServer(server: Server, options: SocketServerOptions)
         access = open?.kind === 'open' ? open : undefined;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const session = new SocketSession(ws, { ...options, onClose: (s) => sessions.delete(s) }, access);
+        const session = new SocketSession(ws, { ...options, onClose: (s) => sessions.delete(s) }, access, socket);
         sessions.add(session);
       });
     })().catch(() => socket.destroy());

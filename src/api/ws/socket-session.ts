@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { AppError } from '../../shared/errors.js';
 import { isTerminal, type JobStatus } from '../../shared/events.js';
@@ -57,6 +58,8 @@ export class SocketSession {
     readonly socket: WebSocket,
     private readonly deps: SessionDeps,
     access: Access | undefined,
+    /** The connection `ws` took over on the upgrade (event frames are written to it ready-framed). */
+    private readonly wire: Duplex,
   ) {
     socket.on('message', (data, isBinary) => void this.receive(data as Buffer, isBinary));
     socket.on('pong', () => (this.alive = true));
@@ -159,6 +162,7 @@ export class SocketSession {
     }
     const sink = new SubscriptionSink({
       socket: this.socket,
+      wire: this.wire,
       complete: () => this.complete(id),
       overflow: () => this.close(closeCodes.tryAgainLater, 'client too slow: resubscribe with after'),
     });

@@ -1,9 +1,17 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ViewerSink } from '../relay/sink.js';
+import { textFrame, textFrames } from './wire-frame.js';
 
 /** What a subscription's sink asks of its socket session. */
 export interface SinkOwner {
   readonly socket: WebSocket;
+  /**
+   * The connection under `socket` (the one `ws` took over on the upgrade). Event frames are written to
+   * it ready-framed: `ws` writes its own frames (pings, replies) at once, in order, because its sender
+   * only queues while compressing, which is off.
+   */
+  readonly wire: Duplex;
   /** The subscription's stream ended (a job's `done`, an expired conversation): `complete`, then drop it. */
   complete(): void;
   /** The client does not read: close the socket (1013); it resumes every subscription with `after`. */
@@ -16,7 +24,9 @@ const highWaterMark = 64 * 1024;
 const pollMs = 10;
 
 /**
- * One subscription of a WebSocket as a viewer sink: each frame is its own text message; bytes owed are
+ * One subscription of a WebSocket as a viewer sink: each frame is its own text message, framed once for
+ * every socket (`wire-frame.ts`) and written like an SSE frame; events that arrived together leave in
+ * one write, so a busy node writes less often instead of falling behind; bytes owed are
  * the socket's (`bufferedAmount`), shared by every subscription on it; `end` completes the
  * subscription, not the socket; `destroy` closes the socket (1013).
  */
@@ -37,9 +47,15 @@ export class SubscriptionSink implements ViewerSink {
 
   write(frames: Buffer | readonly Buffer[]): boolean {
     if (this.isGone) return false;
-    const socket = this.owner.socket;
-    if (Buffer.isBuffer(frames)) socket.send(frames, { binary: false });
-    else for (const frame of frames) socket.send(frame, { binary: false });
+    const { socket, wire } = this.owner;
+    if (Buffer.isBuffer(frames)) wire.write(textFrame(frames));
+    // Many (a page of the log): one buffer. A few (events that arrived together): corked, one writev.
+    else if (frames.length > 4) wire.write(textFrames(frames));
+    else {
+      wire.cork();
+      for (const frame of frames) wire.write(textFrame(frame));
+      wire.uncork();
+    }
     return socket.bufferedAmount < highWaterMark;
   }
 
