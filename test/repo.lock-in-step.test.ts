@@ -21,6 +21,14 @@ describe('package-lock.json is in step with package.json', () => {
     }
   });
 
+  it('has no libc fields, which npm 10 (Node 20) drops and npm 11 (Node 24) keeps as it finds them', () => {
+    // With them, `npm install` on Node 20's own npm rewrites the lock; without them, both npm 10 and
+    // npm 11 leave it as it is (checked on fresh clones: npm 10.8.2 and 11.19.1). The cost: npm 11
+    // cannot tell glibc from musl for two optional dev binaries (rolldown, lightningcss) and installs both.
+    const lock = json('package-lock.json') as { packages: Record<string, Record<string, unknown>> };
+    expect(Object.entries(lock.packages).filter(([, entry]) => 'libc' in entry).map(([path]) => path)).toEqual([]);
+  });
+
   it('every dependency is locked at the version package.json pins', () => {
     const pkg = json('package.json') as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     const lock = json('package-lock.json') as { packages: Record<string, { version?: string }> };
