@@ -103,7 +103,9 @@ describe('docker compose and the image', () => {
     const froms = [...read('Dockerfile').matchAll(/^FROM node:(\d+)-bookworm-slim/gm)].map((m) => Number(m[1]));
     expect(froms).toEqual([24, 24]);
     const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
-    expect(engines).toBe('^20.19.0 || ^24.11.0');
+    expect(engines).toBe('^20.19.0 || ^22.12.0 || ^24.11.0');
+    // Every major engines names is one .ci/run tests (the machine's 20, and 24 and 22 from the registry).
     expect(read('.ci/run')).toMatch(/^NODE24_VERSION=24\.\d+\.\d+$/m);
+    expect(read('.ci/run')).toMatch(/^NODE22_VERSION=22\.\d+\.\d+$/m);
   });
 });
