@@ -1,15 +1,36 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { findChromium, noChromiumMessage } from './find-chromium.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where screenshots go: `test-artifacts/` at the repository root (git-ignored), created on demand. */
 export const artifactsDir = `${root}test-artifacts`;
 
-/** The Chromium the browser tests drive: `CHROMIUM_PATH`, default Debian's `/usr/bin/chromium`. */
-export const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/**
+ * The Chromium the browser tests drive: `CHROMIUM_PATH`, else Playwright's browser cache (after
+ * `npx playwright install chromium`), else the system's (`/usr/bin/chromium`, …): see find-chromium.ts.
+ */
+export const foundChromium = findChromium({ env: process.env, exists: isFile, playwrightChromium: playwrightChromiumPath() });
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Playwright's own Chromium path (honours `PLAYWRIGHT_BROWSERS_PATH`); `undefined` where it has none. */
+function playwrightChromiumPath(): string | undefined {
+  try {
+    return playwright.executablePath();
+  } catch {
+    return undefined; // A platform Playwright ships no Chromium for.
+  }
+}
 
 /**
  * Flags for a quiet, headless, throwaway Chromium. There is no `--user-data-dir` here on purpose:
@@ -28,19 +49,8 @@ export const chromiumArgs = [
 
 /** Launches Chromium; throws (tests never skip) when the binary is missing or does not start. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      [
-        '',
-        '==================== NO CHROMIUM FOR THE BROWSER TESTS ====================',
-        `The browser tests need Chromium at ${chromiumPath} and do not skip without it.`,
-        'Install it (apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary.',
-        '`npx playwright install` is not the way here: it cannot download in this environment.',
-        '===========================================================================',
-      ].join('\n'),
-    );
-  }
-  return chromium.launch({ executablePath: chromiumPath, headless: true, args: [...chromiumArgs], timeout: 30_000 });
+  if (foundChromium.path === undefined) throw new Error(noChromiumMessage(foundChromium));
+  return playwright.launch({ executablePath: foundChromium.path, headless: true, args: [...chromiumArgs], timeout: 30_000 });
 }
 
 /** What a page reported on its own: uncaught exceptions and console errors (CSP refusals among them). */
