@@ -145,6 +145,10 @@ describe('every answer conforms to the OpenAPI document', () => {
     expect((await call('GET', '/', { key: false })).status).toBe(200);
     expect((await call('GET', `/jobs/job_${'F'.repeat(22)}`, { key: false })).status).toBe(200);
     expect((await call('GET', '/favicon.ico', { key: false })).status).toBe(204);
+    expect((await call('GET', '/chat', { key: false })).status).toBe(200);
+    expect((await call('GET', `/chat/conv_${'F'.repeat(22)}`, { key: false })).status).toBe(200);
+    expect((await call('GET', '/assets/lib/client/index.js', { key: false })).status).toBe(200);
+    expect((await call('GET', '/assets/lib/server/main.js', { key: false })).status).toBe(404);
     const origin = { origin: 'https://app.example', 'access-control-request-method': 'GET' };
     expect((await call('OPTIONS', `/v1/jobs/job_${'G'.repeat(22)}/events`, { key: false, headers: origin })).status).toBe(204);
     expect((await call('OPTIONS', `/v1/conversations/conv_${'G'.repeat(22)}`, { key: false, headers: origin })).status).toBe(204);

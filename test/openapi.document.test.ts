@@ -90,6 +90,26 @@ describe('the OpenAPI document', () => {
         expect(declared, `${method} ${path}`).toEqual(names);
       }
     }
+    // What OpenAPI 3.1 requires of operations: responses with descriptions, parameters with a place, known schemes and tags.
+    const schemes = Object.keys((doc.components as { securitySchemes?: object }).securitySchemes ?? {});
+    const tags = ((doc as unknown as { tags: { name: string }[] }).tags ?? []).map((t) => t.name);
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method} ${path}`;
+        expect(Object.keys(op.responses).length, where).toBeGreaterThan(0);
+        for (const [status, response] of Object.entries(op.responses)) {
+          expect(status, where).toMatch(/^[1-5]\d\d$/);
+          expect(typeof (response as { description?: unknown }).description, `${where} ${status}`).toBe('string');
+        }
+        for (const p of (op['parameters'] ?? []) as { name: string; in: string; required?: boolean; schema?: unknown }[]) {
+          expect(['path', 'query', 'header', 'cookie'], `${where} ${p.name}`).toContain(p.in);
+          if (p.in === 'path') expect(p.required, `${where} ${p.name}`).toBe(true);
+          expect(p.schema, `${where} ${p.name}`).toBeDefined();
+        }
+        for (const requirement of (op['security'] ?? []) as Record<string, unknown>[]) for (const name of Object.keys(requirement)) expect(schemes, where).toContain(name);
+        for (const tag of (op['tags'] ?? []) as string[]) expect(tags, where).toContain(tag);
+      }
+    }
     // A request the server accepts validates, one it refuses for its shape does not.
     expect(validator.check('#/components/schemas/CreateJobBody', { max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).toEqual([]);
     expect(validator.check('#/components/schemas/CreateJobBody', { max_tokens: 10, temperature: 1, messages: [] })).not.toEqual([]);

@@ -30,7 +30,10 @@ export function methodNotAllowed(app: Express): RequestHandler {
     const found = new Set<string>();
     const stack = (app as unknown as { router?: { stack?: RouterLayer[] } }).router?.stack ?? [];
     methodsFor(stack, req.path, found);
-    if (found.size === 0) {
+    // A route of this very method that passed the request on (a page module it does not serve) is a
+    // 404, not "GET is not allowed; allowed: GET".
+    const answers = found.has(req.method) || (req.method === 'HEAD' && found.has('GET'));
+    if (found.size === 0 || answers) {
       next();
       return;
     }

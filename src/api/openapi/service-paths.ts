@@ -88,6 +88,29 @@ export const servicePaths: Record<string, Record<string, OpenApiObject>> = {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     },
   },
+  '/chat': { get: page('chatPage', 'The chat page: a new conversation on the socket') },
+  '/chat/{id}': {
+    get: {
+      ...page('chatConversationPage', 'The chat page of one conversation (`?token=` a viewer token: read-only)'),
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    },
+  },
+  '/assets/lib/{dir}/{file}': {
+    get: {
+      operationId: 'pageModule',
+      summary: "The built client's ES modules the pages import (`dist/client/`, some of `dist/shared/`)",
+      tags: ['pages'],
+      security: security.none,
+      parameters: [
+        { name: 'dir', in: 'path', required: true, schema: { type: 'string', enum: ['client', 'shared'] } },
+        { name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z-]+\\.js$' } },
+      ],
+      responses: {
+        '200': { description: 'The module.', content: { 'text/javascript': { schema: { type: 'string' } } } },
+        ...problems(404),
+      },
+    },
+  },
   '/favicon.ico': {
     get: {
       operationId: 'favicon',
