@@ -112,6 +112,9 @@ describe('every answer conforms to the OpenAPI document', () => {
     const token = encodeURIComponent((grant.body as { token: string }).token);
     expect((await call('GET', `/v1/jobs/${quickId}?token=${token}`, { key: false })).status).toBe(200);
     expect((await call('GET', `/v1/jobs/${toolingId}?token=${token}`, { key: false })).status).toBe(401);
+    expect((await call('GET', `/v1/jobs/${quickId}/stats`)).status).toBe(200);
+    expect((await call('GET', `/v1/jobs/${quickId}/stats?token=${token}`, { key: false })).status).toBe(200);
+    expect((await call('GET', `/v1/jobs/job_${'D'.repeat(22)}/stats`)).status).toBe(404);
     expect((await call('POST', `/v1/jobs/job_${'C'.repeat(22)}/viewer-token`)).status).toBe(404);
   });
 

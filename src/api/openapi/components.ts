@@ -66,6 +66,7 @@ function responseSchemas(): Map<string, z.ZodType> {
   const named = new Map<string, z.ZodType>([
     ['JobSubmission', R.jobSubmission],
     ['JobRecord', R.jobRecordView],
+    ['JobStats', R.jobStats],
     ['JobStatus', R.jobStatus],
     ['JobError', R.jobError],
     ['Usage', R.usage],

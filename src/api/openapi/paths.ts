@@ -61,6 +61,18 @@ const jobs: Record<string, Record<string, OpenApiObject>> = {
     },
     options: preflight('preflightJob'),
   },
+  '/v1/jobs/{id}/stats': {
+    get: {
+      operationId: 'getJobStats',
+      summary: "The job's counters, without its text",
+      description: 'Status, attempt, usage, metrics and live viewers, for pages that show counters beside a stream. One read per job per second on each node.',
+      tags: ['jobs'],
+      security: security.reader,
+      parameters: [params.jobId, params.token],
+      responses: { '200': json('The counters.', 'JobStats'), ...problems(401, 404, 503) },
+    },
+    options: preflight('preflightJobStats'),
+  },
   '/v1/jobs/{id}/events': {
     get: {
       operationId: 'streamJobEvents',

@@ -5,6 +5,7 @@
  * its type describe different values, so the document cannot drift from the code silently.
  */
 import { z } from 'zod';
+import type { JobStats } from '../job-stats.js';
 import { jobStatuses } from '../../shared/events.js';
 import type * as Wire from '../../shared/wire.js';
 import type { Exact, ReadonlyDeep } from '../request-schema/sdk-parity.js';
@@ -94,6 +95,9 @@ export const jobRecordView = z.strictObject({
   webhook: webhookState.exactOptional(),
 });
 
+/** A job's counters, `GET /v1/jobs/{id}/stats`: the record's small fields, never its text. */
+export const jobStats = jobRecordView.pick({ id: true, status: true, attempt: true, usage: true, metrics: true, viewers: true });
+
 /** The answer to `POST /v1/jobs`. */
 export const jobSubmission = z.strictObject({ id: z.string(), status: jobStatus, created_at: timestamp, events_url: z.string(), viewer_token: z.string() });
 
@@ -148,6 +152,7 @@ type SameNamed<S extends z.ZodType, T> = Exact<Named<ReadonlyDeep<z.output<S>>>,
 const sameAsTypes: [
   Same<typeof jobRecordView, Wire.JobRecordView>,
   Same<typeof jobSubmission, Wire.JobSubmission>,
+  Same<typeof jobStats, JobStats>,
   Same<typeof viewerTokenGrant, Wire.ViewerTokenGrant>,
   Same<typeof conversationView, Wire.ConversationView>,
   Same<typeof problem, Wire.Problem>,
@@ -159,5 +164,5 @@ const sameAsTypes: [
   Same<typeof thinkingContent, Wire.ThinkingContent>,
   SameNamed<typeof toolContent, Wire.ToolContent>,
   SameNamed<typeof otherContent, Wire.OtherContent>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void sameAsTypes;

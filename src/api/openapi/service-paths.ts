@@ -111,6 +111,19 @@ export const servicePaths: Record<string, Record<string, OpenApiObject>> = {
       },
     },
   },
+  '/assets/vendor/{file}': {
+    get: {
+      operationId: 'vendorModule',
+      summary: 'The kept libraries the pages import, served as ES modules from the installed packages (marked, DOMPurify)',
+      tags: ['pages'],
+      security: security.none,
+      parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['marked.js', 'dompurify.js'] } }],
+      responses: {
+        '200': { description: 'The module.', content: { 'text/javascript': { schema: { type: 'string' } } } },
+        ...problems(404),
+      },
+    },
+  },
   '/favicon.ico': {
     get: {
       operationId: 'favicon',
