@@ -18,6 +18,11 @@ export interface AuthDeps {
   readonly apiKeys: readonly string[];
   /** The viewer-token signing secret. */
   readonly tokenSecret: TokenSecret;
+  /**
+   * `VIEWER_TOKEN_PREVIOUS_SECRETS`: secrets that signed tokens before a rotation. A token one of them
+   * signed still verifies (until it expires); nothing new is signed with them. Default none.
+   */
+  readonly previousSecrets?: readonly string[];
   readonly now?: () => number;
 }
 
@@ -55,6 +60,7 @@ function unauthorized(): AppError {
 export function createAuth(deps: AuthDeps): Auth {
   const keys = deps.apiKeys.map(digest);
   const now = deps.now ?? Date.now;
+  const previousSecrets = deps.previousSecrets ?? [];
   const authOff = keys.length === 0;
 
   const keyIs = (raw: string): boolean => {
@@ -72,7 +78,17 @@ export function createAuth(deps: AuthDeps): Auth {
   const grants = (subject: string, id: string) => subject === id || (isConversationId(subject) && conversationOfJob(id) === subject);
   /** The token's subject when it is good (signed by this deployment, unexpired), else undefined. */
   const tokenSubject = async (token: string, id?: string): Promise<string | undefined> => {
-    const verify = () => verifyViewerToken(deps.tokenSecret.current(), token, (subject) => id === undefined || grants(subject, id), now());
+    const verifyWith = (secret: string) => verifyViewerToken(secret, token, (subject) => id === undefined || grants(subject, id), now());
+    // The current secret, then the previous ones: a signature that is not theirs is the only refusal
+    // another secret can turn around.
+    const verify = () => {
+      let verdict = verifyWith(deps.tokenSecret.current());
+      for (const previous of previousSecrets) {
+        if (verdict.ok || verdict.reason !== 'bad_signature') break;
+        verdict = verifyWith(previous);
+      }
+      return verdict;
+    };
     let verdict = verify();
     // Signed by a node that knows a newer shared secret than this one (Redis lost it and another
     // node made a new one): read it again before refusing.

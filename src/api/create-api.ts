@@ -66,6 +66,7 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
   // refusing writes, a missing permission) only the connections and the token secret's timer are
   // there to close, and they are.
   let tokenSecret: TokenSecret | undefined;
+  let idempotency: TokenSecret | undefined;
   let stopDeploymentCheck: () => Promise<void>;
   try {
     await loadScripts(redis);
@@ -73,6 +74,15 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
       configured: config.viewerTokenSecret,
       redis,
       key: globalKeys(config.keyPrefix).tokenSecret,
+      logger,
+    });
+    // Its own secret, so rotating the viewer-token secret never changes the job an
+    // Idempotency-Key maps to (a retry of an in-flight submission would become a second job).
+    idempotency = await createTokenSecret({
+      configured: config.idempotencySecret,
+      variable: 'IDEMPOTENCY_SECRET',
+      redis,
+      key: globalKeys(config.keyPrefix).idempotencySecret,
       logger,
     });
     stopDeploymentCheck = await startDeploymentCheck({
@@ -83,11 +93,12 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
       logger,
     });
   } catch (err) {
-    const opened = tokenSecret;
-    await closeAll('api start-up cleanup', [() => opened?.close(), ...[redis, subscriber, queueConnection].map((c) => () => dropRedis(c))]);
+    const opened = [tokenSecret, idempotency];
+    await closeAll('api start-up cleanup', [...opened.map((o) => () => o?.close()), ...[redis, subscriber, queueConnection].map((c) => () => dropRedis(c))]);
     throw err;
   }
   const secret = tokenSecret;
+  const idempotencySecret = idempotency;
   const queue = createQueue(queueConnection, config.keyPrefix);
   const webhookQueue = createWebhookQueue(queueConnection, config.keyPrefix);
   webhookQueue.on('error', logConnectionErrors(logger, 'queue connection error'));
@@ -117,8 +128,8 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
         ? undefined
         : { tracer: options.tracer, readTraceparent: async (id) => (await redis.hget(store.keys(id).record, recordFields.traceparent)) ?? undefined },
   });
-  const submit = createJobSubmitter({ store, queue, webhookQueue, secret: () => secret.current(), ...config });
-  const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret: secret });
+  const submit = createJobSubmitter({ store, queue, webhookQueue, secret: () => idempotencySecret.current(), ...config });
+  const auth = createAuth({ apiKeys: config.apiKeys, tokenSecret: secret, previousSecrets: config.viewerTokenPreviousSecrets });
   const mintViewerToken = (jobId: string) => {
     const expiresAt = Date.now() + config.viewerTokenTtlS * 1000;
     return { token: signViewerToken(secret.current(), { subject: jobId, expiresAt }), expiresAt };
@@ -164,6 +175,7 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
       force.unref();
       await closeAll('api close failed', [
         () => secret.close(),
+        () => idempotencySecret.close(),
         () => stopDeploymentCheck(),
         // Sockets first (1001: clients move to another node and resubscribe with `after`), so the
         // hub's closing does not send their subscriptions a `complete` they would take for the end.

@@ -8,18 +8,29 @@ export interface NodeSettings {
   readonly apiKeys: string;
   /** `VIEWER_TOKEN_SECRET` hashed; `shared` when unset (the one in Redis). */
   readonly tokenSecret: string;
+  /** `IDEMPOTENCY_SECRET` hashed; `shared` when unset. */
+  readonly idempotencySecret: string;
 }
 
 /** The settings of a node from its configuration. */
-export function nodeSettings(config: { apiKeys: readonly string[]; viewerTokenSecret: string | undefined }): NodeSettings {
+export function nodeSettings(config: {
+  apiKeys: readonly string[];
+  viewerTokenSecret: string | undefined;
+  idempotencySecret: string | undefined;
+}): NodeSettings {
   const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 16);
   return {
     apiKeys: config.apiKeys.length === 0 ? 'off' : digest([...config.apiKeys].sort().join('\n')),
     tokenSecret: config.viewerTokenSecret === undefined ? 'shared' : digest(config.viewerTokenSecret),
+    idempotencySecret: config.idempotencySecret === undefined ? 'shared' : digest(config.idempotencySecret),
   };
 }
 
-const variables: Record<keyof NodeSettings, string> = { apiKeys: 'API_KEYS', tokenSecret: 'VIEWER_TOKEN_SECRET' };
+const variables: Record<keyof NodeSettings, string> = {
+  apiKeys: 'API_KEYS',
+  tokenSecret: 'VIEWER_TOKEN_SECRET',
+  idempotencySecret: 'IDEMPOTENCY_SECRET',
+};
 
 /** Options of {@link startDeploymentCheck}. */
 export interface DeploymentCheckOptions {

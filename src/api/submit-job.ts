@@ -16,7 +16,7 @@ export interface SubmitDeps {
   /** Where a job's webhook delivery is queued. */
   readonly webhookQueue: Queue<WebhookJobData>;
   readonly webhookRetryDelaysMs: readonly number[];
-  /** The secret Idempotency-Keys are turned into job ids with (the viewer-token secret). */
+  /** The secret Idempotency-Keys are turned into job ids with (`IDEMPOTENCY_SECRET`, never the viewer-token secret). */
   readonly secret: () => string;
   readonly keyPrefix: string;
   readonly defaultModel: string;

@@ -17,8 +17,10 @@ export interface TokenSecret {
 
 /** Options of {@link createTokenSecret}. */
 export interface TokenSecretOptions {
-  /** `VIEWER_TOKEN_SECRET`, when set: used as it is, never stored. */
+  /** `VIEWER_TOKEN_SECRET` (or `IDEMPOTENCY_SECRET`), when set: used as it is, never stored. */
   readonly configured: string | undefined;
+  /** The variable that sets it, for the log. Default `VIEWER_TOKEN_SECRET`. */
+  readonly variable?: string;
   readonly redis: RedisClient;
   /** Where the shared secret lives when none is configured. */
   readonly key: string;
@@ -47,7 +49,8 @@ export async function createTokenSecret(options: TokenSecretOptions): Promise<To
     return shared;
   };
   let secret = await read(randomBytes(32).toString('base64url'));
-  logger.info({ key }, 'VIEWER_TOKEN_SECRET is not set: using the shared secret stored in Redis');
+  const variable = options.variable ?? 'VIEWER_TOKEN_SECRET';
+  logger.info({ key }, `${variable} is not set: using the shared secret stored in Redis`);
 
   let lastRead = Date.now();
   let reading: Promise<boolean> | undefined;
@@ -57,12 +60,12 @@ export async function createTokenSecret(options: TokenSecretOptions): Promise<To
     reading = read(secret)
       .then((shared) => {
         if (shared === secret) return false;
-        logger.warn({ key }, 'the shared viewer-token secret changed in Redis (was its data lost?): using the new one');
+        logger.warn({ key }, `the shared secret of ${variable} changed in Redis (was its data lost?): using the new one`);
         secret = shared;
         return true;
       })
       .catch((err: unknown) => {
-        logger.warn({ err }, 'could not read the shared viewer-token secret');
+        logger.warn({ err, key }, 'could not read a shared secret');
         return false;
       })
       .finally(() => {

@@ -98,3 +98,15 @@ export function toRecordView(source: RecordSource, viewers: number): JobRecordVi
         }),
   };
 }
+
+/** What a viewer-token holder sees of a record: everything but the submitter's and the operator's. */
+export type ViewerRecordView = Omit<JobRecordView, 'worker' | 'metadata'>;
+
+/**
+ * The record as a viewer token (a share link) may see it: without `worker` (which host and process
+ * ran it) and `metadata` (the submitter's own labels). Holders of an API key see the whole record.
+ */
+export function forViewer(view: JobRecordView): ViewerRecordView {
+  const { worker: _worker, metadata: _metadata, ...rest } = view;
+  return rest;
+}

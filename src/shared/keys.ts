@@ -70,6 +70,8 @@ export interface GlobalKeys {
   readonly deadlines: string;
   /** string: the viewer-token secret when `VIEWER_TOKEN_SECRET` is unset. No lifetime. */
   readonly tokenSecret: string;
+  /** string: the Idempotency-Key secret when `IDEMPOTENCY_SECRET` is unset. No lifetime. */
+  readonly idempotencySecret: string;
   /** BullMQ prefix; the hash tag keeps every queue key in one Cluster slot. */
   readonly queuePrefix: string;
 }
@@ -80,6 +82,7 @@ export function globalKeys(prefix: string): GlobalKeys {
     control: `${prefix}:control`,
     deadlines: `${prefix}:deadlines`,
     tokenSecret: `${prefix}:viewer-token-secret`,
+    idempotencySecret: `${prefix}:idempotency-secret`,
     queuePrefix: `{${prefix}}`,
   };
 }

@@ -4,6 +4,7 @@ import type { RedisClient } from '../../shared/redis.js';
 import { AppError } from '../../shared/errors.js';
 import { isJobId } from '../../shared/ids.js';
 import type { JobStore } from '../../shared/job-store.js';
+import { forViewer, type JobRecordView } from '../../shared/job-record.js';
 import { globalKeys } from '../../shared/keys.js';
 import type { Auth } from '../auth.js';
 import { cancelJob } from '../cancel-job.js';
@@ -103,8 +104,10 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   router.get('/v1/jobs/:id', requireReader, async (req, res) => {
     const id = jobIdParam(req);
     const wait = waitOf(req);
+    // A share link sees neither the worker nor the submitter's metadata (API.md §4.1).
+    const shown = (view: JobRecordView) => (deps.auth.access(req).kind === 'viewer' ? forViewer(view) : view);
     if (wait === undefined) {
-      res.json(await readView(id));
+      res.json(shown(await readView(id)));
       return;
     }
     // The client may go away while it waits: then the wait ends and nothing is sent.
@@ -114,7 +117,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     if (wait.fromPrefer) res.set('preference-applied', `wait=${wait.seconds}`);
     res.status(ended ? 200 : 202);
     if (!ended) res.location(`/v1/jobs/${id}`);
-    res.json(record);
+    res.json(shown(record));
   });
 
   router.post('/v1/jobs/:id/viewer-token', requireKey, async (req, res) => {
