@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const started: (() => Promise<void>)[] = [];
   const shutdown = installShutdown(logger, () => [...started].reverse());
   // Off unless an OTLP endpoint is set (docs/tracing.md); stopped last, so the last spans are sent.
-  const tracing = createTracing(process.env, { serviceName: 'genrelay', logger });
+  const tracing = await createTracing(process.env, { serviceName: 'genrelay', logger });
   started.push(() => tracing.close());
   try {
     const localRedis = await startLocalRedisIfMissing(config.redisUrl, process.env['REDIS_URL'] === undefined, logger);

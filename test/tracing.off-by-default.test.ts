@@ -73,11 +73,11 @@ describe('tracing off', () => {
   });
 
   it('registers nothing: no tracer, no provider, no propagator with the OpenTelemetry API', async () => {
-    const tracing = createTracing({ OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_HEADERS: 'a=b' }, { serviceName: 'svc', logger });
+    const tracing = await createTracing({ OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_HEADERS: 'a=b' }, { serviceName: 'svc', logger });
     expect(tracing.tracer).toBeUndefined();
     expect(tracing.tracerProvider).toBeUndefined();
     await tracing.close();
-    const disabled = createTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' }, { serviceName: 'svc', logger });
+    const disabled = await createTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' }, { serviceName: 'svc', logger });
     expect(disabled.tracer).toBeUndefined();
     const span = trace.getTracer('probe').startSpan('probe');
     expect(span.isRecording()).toBe(false);

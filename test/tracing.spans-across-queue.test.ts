@@ -27,7 +27,7 @@ describe('traces across the queue, to an OTLP/HTTP receiver', () => {
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    tracing = createTracing(
+    tracing = await createTracing(
       { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'genrelay-test', OTEL_BSP_SCHEDULE_DELAY: '50' },
       { serviceName: 'unused-default', logger: createLogger('silent', 'test') },
     );

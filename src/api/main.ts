@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const shutdown = installShutdown(logger, () => closers);
   await assertRedisReachable(config);
   // Off unless an OTLP endpoint is set (docs/tracing.md); closed last, so the last spans are sent.
-  const tracing = createTracing(process.env, { serviceName: 'genrelay-api', logger });
+  const tracing = await createTracing(process.env, { serviceName: 'genrelay-api', logger });
   closers.push(() => tracing.close());
   const api = await startApi(config, logger, { tracer: tracing.tracer });
   closers.unshift(() => api.close());

@@ -1,19 +1,6 @@
-import { context, diag, DiagLogLevel, propagation, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-} from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import type { Logger } from './logger.js';
-import { logRepeatedErrors } from './repeated-errors.js';
-import { tracingSettings, type SamplerSettings } from './tracing-config.js';
+import { tracingSettings } from './tracing-config.js';
 
 /** The name of genrelay's own tracer (the SDK's spans have their own scope). */
 export const tracerName = 'genrelay';
@@ -37,61 +24,18 @@ export interface TracingOptions {
 
 const off: Tracing = Object.freeze({ tracer: undefined, tracerProvider: undefined, close: () => Promise.resolve() });
 
-function samplerOf({ name, ratio }: SamplerSettings): Sampler {
-  const root = name.endsWith('always_off') ? new AlwaysOffSampler() : name.endsWith('traceidratio') ? new TraceIdRatioBasedSampler(ratio) : new AlwaysOnSampler();
-  return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
-}
-
 /**
  * Tracing from the standard `OTEL_*` variables in `env` (see `tracing-config.ts` and docs/tracing.md).
- * Off unless an OTLP endpoint is set: then nothing is registered and nothing runs per job. On, it
- * registers a provider with the OpenTelemetry API (with the W3C trace-context propagator and an
+ * Off unless an OTLP endpoint is set: then nothing is loaded or registered and nothing runs per job.
+ * On, it registers a provider with the OpenTelemetry API (with the W3C trace-context propagator and an
  * AsyncLocalStorage context manager, so the Anthropic SDK's spans nest under the active one), which
  * batches spans to the endpoint as OTLP/HTTP JSON. One per process.
  */
-export function createTracing(env: Readonly<Record<string, string | undefined>>, options: TracingOptions): Tracing {
+export async function createTracing(env: Readonly<Record<string, string | undefined>>, options: TracingOptions): Promise<Tracing> {
   const settings = tracingSettings(env, options.serviceName);
   if (settings === undefined) return off;
-  const { logger } = options;
-  if (settings.warning !== undefined) logger.warn(settings.warning);
-  // The exporter reports a collector it cannot reach through `diag`: throttled, so a dead collector
-  // is one warning per window, not one per batch.
-  const exportErrors = logRepeatedErrors(logger, 'trace export failed', { level: 'warn', stack: false });
-  diag.setLogger(
-    {
-      error: (msg, ...args) => exportErrors(new Error([msg, ...args.map(String)].join(' '))),
-      warn: (msg, ...args) => exportErrors(new Error([msg, ...args.map(String)].join(' '))),
-      info: () => {},
-      debug: () => {},
-      verbose: () => {},
-    },
-    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-  );
-  const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: { ...settings.headers }, timeoutMillis: settings.exportTimeoutMs });
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName }),
-    sampler: samplerOf(settings.sampler),
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: settings.scheduleDelayMs, exportTimeoutMillis: settings.exportTimeoutMs })],
-  });
-  provider.register();
-  logger.info({ endpoint: settings.tracesUrl, service: settings.serviceName }, 'tracing on: exporting spans as OTLP/HTTP JSON');
-  let closing: Promise<void> | undefined;
-  return {
-    tracer: provider.getTracer(tracerName),
-    tracerProvider: provider,
-    close() {
-      closing ??= (async () => {
-        try {
-          // shutdown() flushes what the batch holds first.
-          await provider.shutdown();
-        } finally {
-          trace.disable();
-          context.disable();
-          propagation.disable();
-          diag.disable();
-        }
-      })();
-      return closing;
-    },
-  };
+  // The SDK and the exporter are loaded only when tracing is on: off, a process does not pay their
+  // start-up time (seconds on a busy machine) for nothing.
+  const { startProvider } = await import('./tracing-provider.js');
+  return startProvider(settings, options.logger);
 }

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const shutdown = installShutdown(logger, () => closers);
   await assertRedisReachable(config);
   // Off unless an OTLP endpoint is set (docs/tracing.md); closed last, so the last spans are sent.
-  const tracing = createTracing(process.env, { serviceName: 'genrelay-worker', logger });
+  const tracing = await createTracing(process.env, { serviceName: 'genrelay-worker', logger });
   closers.push(() => tracing.close());
   try {
     // The metrics port first: a taken one fails here, before the worker has taken any job.
