@@ -88,10 +88,10 @@ export const jobRecordView = z.strictObject({
     duration_ms: z.number().nullable(),
     output_tokens_per_s: z.number().nullable(),
   }),
-  metadata: z.record(z.string(), z.string()),
+  metadata: z.record(z.string(), z.string()).exactOptional().describe('absent when read with a viewer token'),
   priority: z.int().nullable(),
   viewers: counter,
-  worker: z.string().nullable(),
+  worker: z.string().nullable().exactOptional().describe('absent when read with a viewer token'),
   webhook: webhookState.exactOptional(),
 });
 
@@ -150,7 +150,7 @@ type Same<S extends z.ZodType, T> = Exact<ReadonlyDeep<z.output<S>>, ReadonlyDee
 type Named<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
 type SameNamed<S extends z.ZodType, T> = Exact<Named<ReadonlyDeep<z.output<S>>>, Named<ReadonlyDeep<T>>>;
 const sameAsTypes: [
-  Same<typeof jobRecordView, Wire.JobRecordView>,
+  Same<typeof jobRecordView, Omit<Wire.JobRecordView, 'worker' | 'metadata'> & { readonly worker?: string | null; readonly metadata?: Record<string, string> }>,
   Same<typeof jobSubmission, Wire.JobSubmission>,
   Same<typeof jobStats, JobStats>,
   Same<typeof viewerTokenGrant, Wire.ViewerTokenGrant>,
