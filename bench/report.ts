@@ -67,7 +67,7 @@ export function formatTable(rows: readonly Row[]): string {
   const head = ['scenario', 'metric', 'genrelay', 'baseline', 'target', 'met?', 'busy % / client lag p99 ms'];
   const body = rows.map((r) => [
     r.scenario, r.metric, cell(r.genrelay), cell(r.baseline), cell(r.target), windowValid(r.window) ? cell(r.met) : 'invalid',
-    r.window === undefined ? '—' : `${cell(r.window.machineBusyPct)} / ${cell(r.window.clientLoopDelayP99Ms)}${windowValid(r.window) ? '' : ` > ${r.window.boundMs}`}`,
+    r.window === undefined ? '—' : `${cell(r.window.machineBusyPct)} / ${cell(r.window.clientLoopDelayP99Ms)}${windowValid(r.window) ? '' : r.window.streamEnded === true ? ' (stream ended first)' : ` > ${r.window.boundMs}`}`,
   ]);
   return table(head, body);
 }

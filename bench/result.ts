@@ -31,11 +31,13 @@ export interface WindowCheck {
   readonly machineBusyPct: number;
   readonly clientLoopDelayP99Ms: number;
   readonly boundMs: number;
+  /** The measured stream had ended before the window closed (viewers took too long to connect). */
+  readonly streamEnded?: boolean;
 }
 
 /** Whether a window's clients kept up. */
 export function windowValid(w: WindowCheck | undefined): boolean {
-  return w === undefined || !(w.clientLoopDelayP99Ms > w.boundMs);
+  return w === undefined || (w.streamEnded !== true && !(w.clientLoopDelayP99Ms > w.boundMs));
 }
 
 /** `rows` with `window` attached. */
@@ -53,5 +55,6 @@ export interface ScenarioResult {
 
 /** The least trustworthy of several windows (the most client lag), for rows that compare them. */
 export function worstWindow(windows: readonly WindowCheck[]): WindowCheck {
-  return windows.reduce((a, b) => (b.clientLoopDelayP99Ms > a.clientLoopDelayP99Ms ? b : a));
+  const invalid = windows.find((w) => w.streamEnded === true);
+  return invalid ?? windows.reduce((a, b) => (b.clientLoopDelayP99Ms > a.clientLoopDelayP99Ms ? b : a));
 }

@@ -117,7 +117,10 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
   const memBefore = await memoryAfterGc(server.serverPid, server.serverOutput);
   // The first delta waits until the viewers are (probably) connected; if they take longer they replay.
   const holdMs = 2000 + plan.viewers * 1.2;
-  const tokens = Math.ceil(plan.tps * (holdMs / 1000 + warmupS + plan.windowS + 60));
+  // Room for slow connects (a saturated machine took minutes at 10,000); the stream is stopped after
+  // the window anyway, and a window that outlived the stream is marked invalid.
+  const streamS = holdMs / 1000 + warmupS + plan.windowS + 60 + plan.viewers * 0.03;
+  const tokens = Math.ceil(plan.tps * streamS);
   const startedAt = wallClockMs();
   const stream = await target.startStream({ tokens, tps: plan.tps, ttft_ms: holdMs, stamp: true, tag: `fanout-${target.name}` }, tokens + 10);
   const step = Math.max(1, Math.floor(plan.viewers / plan.sampled));
@@ -133,7 +136,8 @@ async function measureRound(target: FanoutTarget, clients: ClientPool, plan: Rou
   const window = await openWindow(clients, { server: server.serverPid, ...server.otherPids }, plan.boundMs);
   await sleep(plan.windowS * 1000);
   const to = wallClockMs();
-  const measured = await window.close();
+  const closed = await window.close();
+  const measured = { ...closed, check: { ...closed.check, ...(to > startedAt + streamS * 1000 ? { streamEnded: true } : {}) } };
   const cpuPct = measured.cpuPercent;
   const memWith = await memoryAfterGc(server.serverPid, server.serverOutput);
   await sleep(graceMs);

@@ -168,7 +168,7 @@ function fanoutRows(rounds: readonly Rounds[], largest: number): Row[] {
     }
     if (f !== undefined) {
       // The floor's round has its own window; the comparison holds only when both rounds were valid.
-      const worse = g.check.clientLoopDelayP99Ms > f.check.clientLoopDelayP99Ms ? g.check : f.check;
+      const worse = worstWindow([g.check, f.check]);
       const ratio = g.latency.p99 / f.latency.p99;
       rows.push(...inWindow([{
         scenario, metric: 'delivery p99 / socket floor p99', genrelay: Math.round(ratio * 100) / 100, baseline: null,
