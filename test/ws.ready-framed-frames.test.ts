@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SubscriptionSink } from '../src/api/ws/subscription-sink.js';
+import { textFrame } from '../src/api/ws/wire-frame.js';
 import { eventually } from './support/system.js';
 
 // A subscription writes its event frames ready-framed to the connection under `ws` (one buffer per
@@ -34,7 +35,15 @@ async function connected(): Promise<{ sink: SubscriptionSink; socket: WebSocket;
   return { sink, socket, received };
 }
 
-const payload = (n: number, fill: string) => Buffer.from(JSON.stringify({ type: 'event', text: fill.repeat(n) }));
+const json = (n: number, fill: string) => JSON.stringify({ type: 'event', text: fill.repeat(n) });
+/** An event frame as the socket's encoders make it. */
+const payload = (n: number, fill: string) => textFrame(json(n, fill));
+
+/** The payload of a frame made by `textFrame`. */
+const textOf = (frame: Buffer): string => {
+  const short = frame[1] ?? 0;
+  return frame.subarray(short < 126 ? 2 : short === 126 ? 4 : 10).toString('utf8');
+};
 
 describe('socket event frames written ready-framed', () => {
   it('a real client reads every message, short, medium and long, single and batched, in order with ws frames', async () => {
@@ -43,14 +52,14 @@ describe('socket event frames written ready-framed', () => {
     const expected: string[] = [];
     const write = (batch: Buffer[]) => {
       sink.write(batch.length === 1 ? (batch[0] as Buffer) : batch);
-      expected.push(...batch.map(String));
+      expected.push(...batch.map((f) => textOf(f)));
     };
     write([frames[0] as Buffer]);
     write([frames[1] as Buffer, frames[2] as Buffer, frames[3] as Buffer]);
     socket.send(Buffer.from('{"type":"reply"}'), { binary: false });
     expected.push('{"type":"reply"}');
     write(frames);
-    // The same buffers again: frames kept from the first write go out unchanged.
+    // The same buffers again: a frame is written to any number of sockets, any number of times, unchanged.
     write([frames[6] as Buffer]);
     write([frames[4] as Buffer, frames[5] as Buffer]);
     await eventually(async () => (received.length >= expected.length ? true : undefined), 10_000, 'every message');
@@ -65,6 +74,6 @@ describe('socket event frames written ready-framed', () => {
     expect(sink.write(payload(1, 'y'))).toBe(false);
     const closed = new Promise<number>((resolve) => client?.once('close', (code) => resolve(code)));
     expect(await closed).toBe(1000);
-    expect(received).toEqual([String(payload(1, 'x'))]);
+    expect(received).toEqual([json(1, 'x')]);
   });
 });

@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SubscriptionSink } from '../../src/api/ws/subscription-sink.js';
+import { textFrame } from '../../src/api/ws/wire-frame.js';
 import { openWsViewer } from '../ws-client.js';
 import type { Viewer } from '../sse-client.js';
 
@@ -67,7 +68,13 @@ if (process.argv[3] === 'client') {
     for (const frame of frames) ws.send(frame, { binary: false });
   };
   const sinks = new Map(sockets.map((ws, i) => [ws, new SubscriptionSink({ socket: ws, wire: wires[i] as Duplex, complete() {}, overflow() {} })]));
-  const after = (ws: WebSocket, frames: readonly Buffer[]) => void sinks.get(ws)?.write(frames.length === 1 ? (frames[0] as Buffer) : frames);
+  // The sink is handed frames the socket's encoder made once per event for every socket.
+  const framed = new WeakMap<readonly Buffer[], Buffer[]>();
+  const after = (ws: WebSocket, payloads: readonly Buffer[]) => {
+    let frames = framed.get(payloads);
+    if (frames === undefined) framed.set(payloads, (frames = payloads.map((p) => textFrame(p.toString('utf8')))));
+    void sinks.get(ws)?.write(frames.length === 1 ? (frames[0] as Buffer) : frames);
+  };
   const paths: [string, (ws: WebSocket, frames: readonly Buffer[]) => void][] = [['ws.send', before], ['sink', after]];
   let framesBefore = 0;
   let clientCpuBefore = 0;

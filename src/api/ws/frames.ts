@@ -5,6 +5,7 @@ import type { ConversationFraming } from '../conversation-stream.js';
 import type { ServerReply } from '../openapi/frame-schemas.js';
 import type { EventEncoder } from '../relay/encoder.js';
 import type { RequestId } from './protocol.js';
+import { textFrame } from './wire-frame.js';
 
 /** A server frame as JSON text bytes; typed by the schema the OpenAPI document describes it with. */
 const text = (frame: ServerReply): Buffer => Buffer.from(JSON.stringify(frame));
@@ -13,13 +14,14 @@ const text = (frame: ServerReply): Buffer => Buffer.from(JSON.stringify(frame));
  * Job `jobId`'s events on a socket: `{"type":"event","job","seq","event","data"}`. The frame names the
  * job, not the subscription (a socket subscribes to a job once), so it is the same bytes for every
  * socket: made once per event (the key is per framing; a live event belongs to one job), sent to all.
+ * Event frames leave ready-framed (`wire-frame.ts`); the replies below go through `ws.send`.
  */
 export function wsJobEncoder(jobId: string): EventEncoder {
   const job = JSON.stringify(jobId);
   return {
     key: 'ws',
     transport: 'ws',
-    encode: (e) => Buffer.from(`{"type":"event","job":${job},"seq":${e.seq},"event":"${e.type}","data":${e.data}}`),
+    encode: (e) => textFrame(`{"type":"event","job":${job},"seq":${e.seq},"event":"${e.type}","data":${e.data}}`),
   };
 }
 
@@ -32,11 +34,11 @@ export function wsConversationFraming(conversationId: string): ConversationFrami
       return {
         key: `ws:conv:${conversationId}:${turn}`,
         transport: 'ws',
-        encode: (e) => Buffer.from(`{"type":"event","conversation":${conv},"turn":${turn},"job":${job},"seq":${e.seq},"event":"${e.type}","data":${e.data}}`),
+        encode: (e) => textFrame(`{"type":"event","conversation":${conv},"turn":${turn},"job":${job},"seq":${e.seq},"event":"${e.type}","data":${e.data}}`),
       };
     },
     announce: (data: TurnEventData) =>
-      Buffer.from(`{"type":"event","conversation":${conv},"turn":${data.turn},"job":${JSON.stringify(data.job_id)},"seq":0,"event":"turn","data":${JSON.stringify(data)}}`),
+      textFrame(`{"type":"event","conversation":${conv},"turn":${data.turn},"job":${JSON.stringify(data.job_id)},"seq":0,"event":"turn","data":${JSON.stringify(data)}}`),
   };
 }
 

@@ -1,7 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ViewerSink } from '../relay/sink.js';
-import { textFrame, textFrames } from './wire-frame.js';
 
 /** What a subscription's sink asks of its socket session. */
 export interface SinkOwner {
@@ -24,11 +23,11 @@ const highWaterMark = 64 * 1024;
 const pollMs = 10;
 
 /**
- * One subscription of a WebSocket as a viewer sink: each frame is its own text message, framed once for
- * every socket (`wire-frame.ts`) and written like an SSE frame; events that arrived together leave in
- * one write, so a busy node writes less often instead of falling behind; bytes owed are
- * the socket's (`bufferedAmount`), shared by every subscription on it; `end` completes the
- * subscription, not the socket; `destroy` closes the socket (1013).
+ * One subscription of a WebSocket as a viewer sink: the frames it is given are text frames, made once
+ * for every socket by the socket's encoders (`wire-frame.ts`), and it writes them as the SSE sink
+ * writes its own: events that arrived together leave in one write, so a busy node writes less often
+ * instead of falling behind; bytes owed are the connection's, shared by every subscription on it;
+ * `end` completes the subscription, not the socket; `destroy` closes the socket (1013).
  */
 export class SubscriptionSink implements ViewerSink {
   readonly transport = 'ws' as const;
@@ -41,34 +40,35 @@ export class SubscriptionSink implements ViewerSink {
     return this.gone || this.owner.socket.readyState !== this.owner.socket.OPEN;
   }
 
+  /** The connection's unsent bytes: `ws`'s own `bufferedAmount` is this and its sender's queue, which stays empty without compression. */
   get bufferedBytes(): number {
-    return this.owner.socket.bufferedAmount;
+    return this.owner.wire.writableLength;
   }
 
   write(frames: Buffer | readonly Buffer[]): boolean {
     if (this.isGone) return false;
-    const { socket, wire } = this.owner;
-    if (Buffer.isBuffer(frames)) wire.write(textFrame(frames));
+    const wire = this.owner.wire;
+    if (Buffer.isBuffer(frames)) wire.write(frames);
     // Many (a page of the log): one buffer. A few (events that arrived together): corked, one writev.
-    else if (frames.length > 4) wire.write(textFrames(frames));
+    else if (frames.length > 4) wire.write(Buffer.concat(frames));
     else {
       wire.cork();
-      for (const frame of frames) wire.write(textFrame(frame));
+      for (const frame of frames) wire.write(frame);
       wire.uncork();
     }
-    return socket.bufferedAmount < highWaterMark;
+    return wire.writableLength < highWaterMark;
   }
 
   drained(stallMs: number): Promise<boolean> {
-    const socket = this.owner.socket;
+    const wire = this.owner.wire;
     if (this.isGone) return Promise.resolve(false);
-    if (socket.bufferedAmount < highWaterMark) return Promise.resolve(true);
-    // `ws` has no drain event of its own: watch the buffer go down, and give up when it does not move.
+    if (wire.writableLength < highWaterMark) return Promise.resolve(true);
+    // Watch the buffer go down (the subscriptions of a socket share it), and give up when it does not move.
     return new Promise((resolve) => {
-      let last = socket.bufferedAmount;
+      let last = wire.writableLength;
       let still = 0;
       const timer = setInterval(() => {
-        const now = socket.bufferedAmount;
+        const now = wire.writableLength;
         if (this.isGone) return done(false);
         if (now < highWaterMark) return done(true);
         still = now < last ? 0 : still + pollMs;
