@@ -38,4 +38,21 @@ describe('logRepeatedErrors', () => {
     await sleep(120);
     expect(lines).toEqual([expect.objectContaining({ level: 40, msg: 'x', err: 'once' })]);
   });
+
+  it('counts errors that differ only in the ids they name as one (job ids, script SHAs, ports)', async () => {
+    const { lines, logger } = capture();
+    const log = logRepeatedErrors(logger, 'worker error', { windowMs: 50, level: 'warn', stack: false });
+    for (let i = 0; i < 400; i += 1) log(new Error(`Missing lock for job job_${'abcdefghijklmnopqrstuv'.slice(i % 20)}${i}.x${i}yz. moveToFinished`));
+    log(new Error("OOM command not allowed when used memory > 'maxmemory'. script: c35baf769e5dc3d9194b2bceca04ab59f7c510f7, on @user_script:27."));
+    log(new Error("OOM command not allowed when used memory > 'maxmemory'. script: 1e9bb7deb6219644a634d32c430ce15ed39a377e, on @user_script:27."));
+    await sleep(120);
+    expect(lines.map((l) => [l['msg'], l['repeated']])).toEqual([
+      ['worker error', undefined],
+      ['worker error', undefined],
+      ['worker error (repeated)', 399],
+      ['worker error (repeated)', 1],
+    ]);
+    // The first of each is logged as it came, with its ids.
+    expect(String(lines[0]?.['err'])).toMatch(/^Missing lock for job job_\w+0\.x0yz\. moveToFinished$/);
+  });
 });

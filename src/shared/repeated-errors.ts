@@ -12,8 +12,16 @@ export interface RepeatedErrorOptions {
   readonly stack?: boolean;
 }
 
-/** The first line of an error's message: what makes two errors "the same" for the log. */
-const errorKey = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n', 1)[0] ?? '';
+/** The first line of an error's message. */
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n', 1)[0] ?? '';
+
+/**
+ * What makes two errors "the same" for the log: the first line of the message with the ids in it
+ * (job ids, script SHAs, numbers) taken out, so "Missing lock for job job_a… moveToFinished" from 400
+ * jobs is one error, not 400.
+ */
+export const errorKey = (err: unknown): string =>
+  firstLine(err).replace(/[\w.-]*\d[\w.-]*/g, (token) => (token.length >= 12 ? '<id>' : /^\d+$/.test(token) ? '<n>' : token));
 
 /**
  * An `error` listener that logs each distinct error once per window and counts the rest: a loop that
@@ -49,6 +57,6 @@ export function logRepeatedErrors(logger: Logger, msg: string, options: Repeated
       open.set(key, { repeated: 0 });
       setTimeout(() => closeWindow(key), windowMs).unref();
     }
-    logger[level]({ ...fields, err: options.stack === false ? key : err }, msg);
+    logger[level]({ ...fields, err: options.stack === false ? firstLine(err) : err }, msg);
   };
 }

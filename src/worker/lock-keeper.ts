@@ -54,6 +54,7 @@ export function createLockKeeper(options: LockKeeperOptions): LockKeeper {
     const tokens = jobIds.map((id) => held.get(id) ?? '');
     try {
       const lost = await options.extend(jobIds, tokens, lockDurationMs);
+      const fenced: string[] = [];
       for (const jobId of lost) {
         const token = tokens[jobIds.indexOf(jobId)];
         // Released, or replaced by a newer run, while the renewal was out: nothing to forget.
@@ -61,8 +62,11 @@ export function createLockKeeper(options: LockKeeperOptions): LockKeeper {
         // The lock lapsed (or another worker's run owns it): this run is fenced out by the next start,
         // and renewing it again would only fail again.
         held.delete(jobId);
-        logger.warn({ jobId }, 'job lock lost: a newer attempt takes over this job');
+        fenced.push(jobId);
       }
+      // One record per renewal, however many locks lapsed in it (a Redis outage lapses them all).
+      if (fenced.length === 1) logger.warn({ jobId: fenced[0] }, 'job lock lost: a newer attempt takes over this job');
+      else if (fenced.length > 1) logger.warn({ count: fenced.length, jobIds: fenced.slice(0, 10) }, 'job locks lost: newer attempts take over these jobs');
     } catch (err) {
       logFailure(err);
     } finally {
