@@ -221,4 +221,13 @@ describe('retries of a stalled upstream body', () => {
     expect((first.closedByClientAt ?? 0) - first.startedAt).toBeGreaterThanOrEqual(300);
     expect(job.requests[1]).toMatchObject({ n: 2, fault: null, outcome: 'completed' });
   });
+
+  it('counts bytes the SDK swallows as activity: pings alone for longer than the idle timeout do not stall the attempt', async () => {
+    // 1.2 s before the first delta with only `ping` events meanwhile, every 100 ms: the SDK never
+    // yields them, so only the watched fetch sees them (one client for all attempts, each attempt's
+    // watchdog named per request).
+    const job = await runJob(sys, { text: TEN, ttft_ms: 1200, ping_ms: 100, tag: 'pings' });
+    expect(job.record).toMatchObject({ status: 'completed', attempt: 1, text: TEN });
+    expect(job.requests).toHaveLength(1);
+  });
 });

@@ -5,7 +5,7 @@ import { classifyUpstreamError, type UpstreamFailure } from './classify-upstream
 import { createEventWriter } from './event-writer.js';
 import { createStreamTranslator } from './translate-stream.js';
 import type { AttemptWrites } from './store-retry.js';
-import { createWatchedFetch } from './watched-fetch.js';
+import { activityOption, withActivityFetch } from './watched-fetch.js';
 
 /** How an attempt ended, before anything is recorded as the job's ending. */
 export type AttemptResult =
@@ -86,12 +86,16 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
   const watchdog = setInterval(() => {
     if (Date.now() - lastActivity > idleMs) abort('stalled');
   }, Math.max(25, Math.floor(idleMs / 4)));
-  const client = deps.client.withOptions({ fetch: createWatchedFetch(() => (lastActivity = Date.now())) });
+  const client = withActivityFetch(deps.client);
 
   const requestedAt = Date.now();
   const translator = createStreamTranslator(writer, { onFirstContent: () => input.onFirstToken?.(Date.now() - requestedAt) });
   try {
-    const stream = await client.messages.create(input.params, { signal: controller.signal, maxRetries: 0 });
+    const stream = await client.messages.create(input.params, {
+      signal: controller.signal,
+      maxRetries: 0,
+      ...activityOption(() => (lastActivity = Date.now())),
+    });
     const { observe } = input;
     if (observe === undefined) for await (const event of stream) translator.translate(event);
     else {
