@@ -1,22 +1,14 @@
 import { Redis } from 'ioredis';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { startWorkerProcess, type NodeProcess } from './support/processes.js';
+import { cpuSeconds, startWorkerProcess, type NodeProcess } from './support/processes.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { checkContiguous, readSse, viewerText } from './support/sse.js';
 import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, words, type TestSystem } from './support/system.js';
 
 // Issue 16: one fault costs at most one attempt, and a Redis refusal is not a busy loop. Both were
 // found by a soak of random faults; here each is made alone, with the real means the soak used.
-
-/** CPU seconds (user + system) `pid` has used so far, from /proc. */
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) "; USER_HZ is 100.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 
 describe('a job retaken by the worker that lost its lock (SIGSTOP past LOCK_DURATION_MS)', () => {
   let sys: TestSystem;

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkerProcess, type NodeProcess } from './support/processes.js';
+import { cpuSeconds, startWorkerProcess, type NodeProcess } from './support/processes.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, type TestSystem } from './support/system.js';
 
@@ -11,11 +10,6 @@ import { eventually, getRecord, jobEnded, simPrompt, startSystem, submitJob, typ
 // jobs when Redis starts refusing writes for three seconds; its log must stay a handful of records
 // that say how often each error repeated, its CPU must stay low, and every job must still end with
 // its whole text once Redis takes writes again.
-
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 
 const jobs = 200;
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -186,4 +187,11 @@ export async function startCluster(name: string, env: Record<string, string> = {
       await sim.close();
     },
   };
+}
+
+/** CPU seconds (user + system) `pid` has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) "; USER_HZ is 100.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
