@@ -31,3 +31,25 @@ export interface ViewerSink {
   /** Calls `listener` once when the viewer's connection closes for any reason; returns what stops that. */
   onClose(listener: () => void): () => void;
 }
+
+/** Where a sink's frames go: a socket (or a response before its head is out). */
+export interface FrameOut {
+  write(chunk: Buffer): boolean;
+  cork?(): void;
+  uncork?(): void;
+}
+
+/**
+ * Writes one frame, or several in order: many (a page of the log) as one buffer, which is cheaper
+ * than a write request each; a few (events that arrived together) corked, so they leave in one
+ * writev without being copied. Returns what the last write returned.
+ */
+export function writeFrames(out: FrameOut, frames: Buffer | readonly Buffer[]): boolean {
+  if (Buffer.isBuffer(frames)) return out.write(frames);
+  if (frames.length > 4) return out.write(Buffer.concat(frames));
+  out.cork?.();
+  let ok = true;
+  for (const frame of frames) ok = out.write(frame);
+  out.uncork?.();
+  return ok;
+}

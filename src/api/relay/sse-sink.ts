@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ViewerSink } from './sink.js';
+import { writeFrames, type ViewerSink } from './sink.js';
 
 const keepaliveComment = Buffer.from(': keepalive\n\n');
 
@@ -28,15 +28,7 @@ export class SseSink implements ViewerSink {
 
   /** Writes `chunk`; false when the socket's buffer is above its high-water mark (wait for `drained`). */
   write(frames: Buffer | readonly Buffer[]): boolean {
-    if (Buffer.isBuffer(frames)) return this.out.write(frames);
-    // Many (a page of the log): one buffer is cheaper than a write request each. A few (events that
-    // arrived together): corked, they leave in one writev without being copied.
-    if (frames.length > 4) return this.out.write(Buffer.concat(frames));
-    this.out.cork?.();
-    let ok = true;
-    for (const frame of frames) ok = this.out.write(frame);
-    this.out.uncork?.();
-    return ok;
+    return writeFrames(this.out, frames);
   }
 
   /**

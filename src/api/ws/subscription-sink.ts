@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { ViewerSink } from '../relay/sink.js';
+import { writeFrames, type ViewerSink } from '../relay/sink.js';
 
 /** What a subscription's sink asks of its socket session. */
 export interface SinkOwner {
@@ -47,16 +47,8 @@ export class SubscriptionSink implements ViewerSink {
 
   write(frames: Buffer | readonly Buffer[]): boolean {
     if (this.isGone) return false;
-    const wire = this.owner.wire;
-    if (Buffer.isBuffer(frames)) wire.write(frames);
-    // Many (a page of the log): one buffer. A few (events that arrived together): corked, one writev.
-    else if (frames.length > 4) wire.write(Buffer.concat(frames));
-    else {
-      wire.cork();
-      for (const frame of frames) wire.write(frame);
-      wire.uncork();
-    }
-    return wire.writableLength < highWaterMark;
+    writeFrames(this.owner.wire, frames);
+    return this.owner.wire.writableLength < highWaterMark;
   }
 
   drained(stallMs: number): Promise<boolean> {
