@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
@@ -184,6 +185,67 @@ describe('the upstream fetch over node:http', () => {
       await new Promise((r) => setTimeout(r, 1));
     }
     expect(bytes).toBe(64 * piece.length);
+  });
+
+  // The SDK reads the body through its async iterator, which skips the web stream's queue: the same
+  // guarantees must hold on that path.
+  it('through the body\'s async iterator: a slow reader loses nothing, and an abort mid-body rejects the waiting read', async () => {
+    const piece = 'y'.repeat(64 * 1024);
+    handler = (_req, res) => {
+      res.writeHead(200);
+      let sent = 0;
+      const more = () => {
+        while (sent < 64) {
+          sent += 1;
+          if (!res.write(piece)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    };
+    transport = createHttpFetch();
+    const res = await transport.fetch(`${base}/`);
+    let bytes = 0;
+    for await (const chunk of res.body!) {
+      bytes += chunk.byteLength;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(bytes).toBe(64 * piece.length);
+
+    let open: ServerResponse | undefined;
+    handler = (_req, r) => {
+      open = r;
+      r.writeHead(200);
+      r.write('first');
+    };
+    const during = new AbortController();
+    const streaming = await transport.fetch(`${base}/stream`, { signal: during.signal });
+    const iterator = streaming.body![Symbol.asyncIterator]();
+    expect(new TextDecoder().decode((await iterator.next()).value)).toBe('first');
+    const next = iterator.next();
+    const closed = new Promise((resolve) => open?.once('close', resolve));
+    during.abort(new Error('stop now'));
+    expect(((await next.catch((e: unknown) => e)) as Error).message).toBe('stop now');
+    await closed;
+  });
+
+  it('through the body\'s async iterator: leaving the loop early closes the connection and lets go of the signal', async () => {
+    let open: ServerResponse | undefined;
+    handler = (_req, res) => {
+      open = res;
+      res.writeHead(200);
+      res.write('first');
+      const more = setInterval(() => res.write('more'), 5);
+      res.once('close', () => clearInterval(more));
+    };
+    transport = createHttpFetch();
+    const kept = new AbortController();
+    const res = await transport.fetch(`${base}/`, { signal: kept.signal });
+    const closed = new Promise((resolve) => open?.once('close', resolve));
+    let seen = 0;
+    for await (const _chunk of res.body!) if (++seen === 3) break;
+    await closed;
+    expect(getEventListeners(kept.signal, 'abort')).toHaveLength(0);
   });
 });
 

@@ -1,5 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { bodyStream } from './body-queue.js';
 
 /** Statuses whose response has no body, so `Response` must be built with `null` (the fetch spec's null body statuses). */
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
@@ -22,7 +23,7 @@ export interface HttpFetch {
 
 /**
  * A `fetch` for the SDK over `node:http`/`node:https` with keep-alive agents: the response body is
- * one web stream fed from the socket's `data` events. Undici's `fetch` runs every chunk through its
+ * read straight from the socket's `data` events ({@link bodyStream}). Undici's `fetch` runs every chunk through its
  * own stream machinery first, and seeing bytes arrive for the idle watchdog took one more stream on
  * top; at low load those were a fifth of the worker's CPU per delta (`bench/probes/upstream-transport.ts`).
  *
@@ -111,51 +112,6 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
       agents.https.destroy();
     },
   };
-}
-
-/**
- * The response body as a web stream: each socket chunk is enqueued as it comes (the SDK's reader is
- * usually waiting, so it goes straight to it); when the reader falls behind, the socket is paused
- * until it pulls again. `release` runs once the body is over, whichever way.
- */
-function bodyStream(res: IncomingMessage, onActivity: () => void, release: () => void, onFail: (fail: (err: unknown) => void) => void): ReadableStream<Uint8Array> {
-  let over = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const finish = (err?: unknown) => {
-        if (over) return;
-        over = true;
-        release();
-        if (err === undefined) controller.close();
-        else controller.error(err);
-      };
-      onFail((err) => {
-        finish(err);
-        res.destroy();
-      });
-      res.on('data', (chunk: Buffer) => {
-        if (over) return;
-        onActivity();
-        controller.enqueue(chunk);
-        if ((controller.desiredSize ?? 1) <= 0) res.pause();
-      });
-      res.once('end', () => finish());
-      res.on('error', (err) => finish(new TypeError('terminated', { cause: err })));
-      // A socket that closes before the body's end without an error (Node reports `aborted` as one
-      // on some versions only).
-      res.once('close', () => {
-        if (!res.complete) finish(new TypeError('terminated', { cause: new Error('the connection closed before the body ended') }));
-      });
-    },
-    pull() {
-      if (!over && res.isPaused()) res.resume();
-    },
-    cancel() {
-      over = true;
-      release();
-      res.destroy();
-    },
-  });
 }
 
 /** What an aborted request rejects with: the signal's reason, as `fetch` does. */
