@@ -7,9 +7,14 @@
  * - `undici+watch`: the same with the pull-through stream the worker used to put on every body to see
  *   bytes arrive for its idle watchdog (the worker before `http-fetch.ts`);
  * - `http`: `createHttpFetch` (`src/worker/http-fetch.ts`), with an activity callback per chunk as the
- *   worker has.
+ *   worker has;
+ * - `raw`: no SDK: the same requests over `node:http`, deltas counted by scanning the chunks for
+ *   `content_block_delta`: the floor of reading the sockets at all, so `http` − `raw` is the SDK's part;
+ * - `raw+redis`: `raw`, and for each chunk one EVALSHA (a PUBLISH of the chunk) through ioredis with
+ *   auto-pipelining, each stream waiting for its previous write as the event writer does: the floor of
+ *   a worker that reads a delta and writes it to Redis (the Redis at `REDIS_URL`, default 6379).
  * Run: `npx tsx bench/probes/upstream-transport.ts [generations] [seconds] [rounds]` (default 100 10 3);
- * each round runs every transport once, in a rotated order. 10 deltas/s per generation, as the bench's
+ * each round runs every transport once, in a rotated order. `PROBE_ONLY=http,raw` runs only those. 10 deltas/s per generation, as the bench's
  * worker scenario.
  */
 import { setMaxListeners } from 'node:events';
@@ -19,8 +24,10 @@ import { messagesBody } from '../genrelay-http.js';
 import { freePort, scriptNodeFlags, startNode, stopAll, waitFor } from '../processes.js';
 import { round, summarize } from '../stats.js';
 
-const transports = ['undici', 'undici+watch', 'http'] as const;
-type Transport = (typeof transports)[number];
+const allTransports = ['undici', 'undici+watch', 'http', 'raw', 'raw+redis'] as const;
+type Transport = (typeof allTransports)[number];
+const only = process.env['PROBE_ONLY']?.split(',');
+const transports = only === undefined ? allTransports : allTransports.filter((t) => only.includes(t));
 const DELTAS_PER_S = 10;
 
 interface ChildResult {
@@ -28,6 +35,40 @@ interface ChildResult {
   readonly deltas: number;
   readonly userUs: number;
   readonly systemUs: number;
+}
+
+/** The `raw` transport's keep-alive agent, and `raw+redis`'s one ioredis client (declared before the child runs). */
+let rawAgent: import('node:http').Agent | undefined;
+let redisClient: Promise<{ redis: import('ioredis').Redis; sha: string }> | undefined;
+
+/**
+ * One stream's writer for `raw+redis`: a chunk is written at once when none is in flight, else it
+ * waits and goes with whatever came meanwhile (the event writer's self-clocking batching).
+ */
+async function chunkWriter(): Promise<(text: string) => void> {
+  redisClient ??= (async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, maxRetriesPerRequest: null });
+    const sha = (await redis.script('LOAD', "return redis.call('PUBLISH', KEYS[1], ARGV[1])")) as string;
+    return { redis, sha };
+  })();
+  const { redis, sha } = await redisClient;
+  const channel = `probe:upstream-transport:${Math.random().toString(36).slice(2)}`;
+  let pending = '';
+  let inFlight = false;
+  const pump = async () => {
+    inFlight = true;
+    while (pending !== '') {
+      const text = pending;
+      pending = '';
+      await redis.evalsha(sha, 1, channel, text);
+    }
+    inFlight = false;
+  };
+  return (text) => {
+    pending += text;
+    if (!inFlight) void pump();
+  };
 }
 
 if (process.argv[2] === 'child') await child();
@@ -97,6 +138,14 @@ async function child(): Promise<void> {
   let started = 0;
   const streams = Array.from({ length: n }, async () => {
     const body = messagesBody({ tokens: deltasEach, tps: DELTAS_PER_S, ttft_ms: 20, tokens_per_delta: 5 }, deltasEach * 5 + 10);
+    if (transport === 'raw' || transport === 'raw+redis') {
+      const write = transport === 'raw' ? undefined : await chunkWriter();
+      await rawStream(`${simUrl}/v1/messages`, JSON.stringify({ ...body, stream: true }), controller.signal, () => (started += 1), (k, text) => {
+        deltas += k;
+        write?.(text);
+      });
+      return;
+    }
     const stream = await client.messages.create({ ...body, stream: true }, { signal: controller.signal });
     started += 1;
     for await (const event of stream) if (event.type === 'content_block_delta') deltas += 1;
@@ -111,12 +160,34 @@ async function child(): Promise<void> {
   controller.abort();
   await Promise.allSettled(streams);
   http?.close();
+  if (redisClient !== undefined) (await redisClient).redis.disconnect();
   const result: ChildResult = { transport, deltas: d1 - d0, userUs: c1.user, systemUs: c1.system };
   void activity;
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }
 
+/** One streamed request over `node:http` with no SDK: counts `content_block_delta` in the chunks. */
+async function rawStream(url: string, body: string, signal: AbortSignal, onHead: () => void, onDeltas: (k: number, text: string) => void): Promise<void> {
+  const { request, Agent } = await import('node:http');
+  rawAgent ??= new Agent({ keepAlive: true });
+  const marker = 'content_block_delta';
+  await new Promise<void>((resolve) => {
+    const req = request(url, { method: 'POST', agent: rawAgent, signal, headers: { 'content-type': 'application/json', 'x-api-key': 'probe', 'anthropic-version': '2023-06-01' } }, (res) => {
+      onHead();
+      res.setEncoding('utf8');
+      // Each event names its type twice (the `event:` line and the data's `type`).
+      res.on('data', (text: string) => {
+        let k = 0;
+        for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + marker.length)) k += 1;
+        onDeltas(k / 2, text);
+      });
+      res.once('close', resolve);
+    });
+    req.once('error', () => resolve());
+    req.end(body);
+  });
+}
 /** The worker's former watched fetch: undici's `fetch`, its body re-streamed to see each chunk. */
 function pullThroughFetch(onActivity: () => void): typeof fetch {
   return async (input, init) => {

@@ -39,6 +39,9 @@ export async function workerScale(sys: BenchSystem): Promise<ScenarioResult> {
       target: atLargest ? '≥ 95% of upstream, all running' : null, met: atLargest ? deliveredOk : null,
     });
     own.push({ scenario, metric: 'worker CPU (% of a core)', genrelay: r.cpuPercent['worker'] ?? Number.NaN, baseline: null, target: null, met: null });
+    // The figure issue 20 asks for: it moves less with the machine's load than latency does.
+    const cpuPerTokenUs = ((r.cpuPercent['worker'] ?? Number.NaN) / 100) * 1e6 / r.deliveredTokensPerS;
+    own.push({ scenario, metric: 'worker CPU per delivered token (µs)', genrelay: round(cpuPerTokenUs, 1), baseline: null, target: null, met: null });
     own.push({ scenario, metric: 'upstream deltas per published event', genrelay: r.upstreamDeltasPerPublishedEvent, baseline: null, target: null, met: null });
     own.push({ scenario, metric: 'Redis commands per delivered token', genrelay: r.redisCommandsPerToken, baseline: null, target: null, met: null });
     own.push({ scenario, metric: 'EVALSHA calls per published event', genrelay: r.evalshaPerPublishedEvent, baseline: null, target: null, met: null });
