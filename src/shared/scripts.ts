@@ -28,12 +28,15 @@ const inFlight = new WeakMap<RedisClient, number>();
  * it is in flight are batched as before. The order of one job's writes does not depend on this: each
  * waits for the previous one.
  */
-async function evalsha(redis: RedisClient, sha: string, keys: readonly string[], args: readonly (string | number)[], alone: boolean): Promise<unknown> {
-  if (!alone || !redis.options.enableAutoPipelining) return redis.evalsha(sha, keys.length, ...keys, ...args);
+function evalsha(redis: RedisClient, sha: string, keys: readonly string[], args: readonly (string | number)[], alone: boolean): Promise<unknown> {
+  const all: (string | number)[] = [sha, keys.length];
+  for (const k of keys) all.push(k);
+  for (const a of args) all.push(a);
+  if (!alone || !redis.options.enableAutoPipelining) return redis.call('evalsha', all);
   // The options ioredis's own command methods give a command (`utils/Commander`).
   const { keyPrefix } = redis.options;
   const options = { replyEncoding: 'utf8' as const, ...(keyPrefix === undefined ? {} : { keyPrefix }) };
-  return redis.sendCommand(new Command('evalsha', [sha, keys.length, ...keys, ...args], options));
+  return redis.sendCommand(new Command('evalsha', all, options)) as Promise<unknown>;
 }
 
 /** A script from `lua/<name>.lua`; job scripts get the prelude (helpers over the four job keys) first. */
@@ -44,18 +47,25 @@ function createScript(name: string, withPrelude = true): Script {
   return {
     name,
     sha,
-    async run(redis, keys, args) {
-      // In flight from the call to the answer, the EVAL after a NOSCRIPT included.
+    run(redis, keys, args) {
+      // In flight from the call to the answer, the EVAL after a NOSCRIPT included. Promise callbacks
+      // rather than an async function: this runs once per delta at low load.
       const others = inFlight.get(redis) ?? 0;
       inFlight.set(redis, others + 1);
-      try {
-        return await evalsha(redis, sha, keys, args, others === 0);
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return await redis.eval(source, keys.length, ...keys, ...args);
-      } finally {
-        inFlight.set(redis, (inFlight.get(redis) ?? 1) - 1);
-      }
+      const done = () => inFlight.set(redis, (inFlight.get(redis) ?? 1) - 1);
+      return evalsha(redis, sha, keys, args, others === 0).then(
+        (reply) => {
+          done();
+          return reply;
+        },
+        (err: unknown) => {
+          if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) {
+            done();
+            throw err;
+          }
+          return redis.eval(source, keys.length, ...keys, ...args).finally(done);
+        },
+      );
     },
     async load(redis) {
       await redis.script('LOAD', source);

@@ -60,6 +60,8 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   let pending: Pending[] = [];
   let pendingText = '';
   let pendingFields: Record<string, string | number> = {};
+  // Whether pendingFields has any (checked once per write; Object.keys would allocate each time).
+  let hasFields = false;
   let inFlight: Promise<void> | undefined;
   let stopped: WriterStop | undefined;
   // The batch Redis refused past the budget, with its id: written first when the writer goes on.
@@ -70,9 +72,10 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
     pending = [];
     pendingText = '';
     pendingFields = {};
+    hasFields = false;
     return batch;
   };
-  const hasPending = () => pending.length > 0 || Object.keys(pendingFields).length > 0;
+  const hasPending = () => pending.length > 0 || hasFields;
   const stop = (why: WriterStop, error?: unknown) => {
     stopped = why;
     options.onStop(why, error);
@@ -123,7 +126,10 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
       kick();
     },
     fields(values) {
-      Object.assign(pendingFields, values);
+      for (const name in values) {
+        pendingFields[name] = values[name] as string | number;
+        hasFields = true;
+      }
     },
     async flush() {
       if (stopped === 'unavailable') stopped = undefined;

@@ -37,21 +37,32 @@ export interface RetryLimits {
  * (`abandoned`), even while a command still waits inside ioredis: that command may still run later,
  * which the write id and the attempt's fence make harmless.
  */
-export async function retryRefused<T>(write: () => Promise<T>, limits: RetryLimits): Promise<T> {
-  const { budgetMs, signal } = limits;
+export function retryRefused<T>(write: () => Promise<T>, limits: RetryLimits): Promise<T> {
+  const { signal } = limits;
   const startedAt = Date.now();
-  const abandoned = () => new StoreUnavailableError(signal.reason, Date.now() - startedAt, true);
-  let firstRefusal: number | undefined;
+  if (signal.aborted) return Promise.reject(abandonedSince(signal, startedAt));
+  // The first try without an async frame around it: a write Redis takes (nearly all of them, one per
+  // delta at low load) costs one promise here.
+  return untilAborted(write(), signal).then(undefined, (err: unknown) => retryAfterRefusal(write, limits, err, startedAt));
+}
+
+/** What {@link retryRefused} throws when `signal` aborted. */
+const abandonedSince = (signal: AbortSignal, startedAt: number) => new StoreUnavailableError(signal.reason, Date.now() - startedAt, true);
+
+/** {@link retryRefused} after the first refusal (`err`): backoff from 25 ms doubling to 1 s, within the budget. */
+async function retryAfterRefusal<T>(write: () => Promise<T>, limits: RetryLimits, err: unknown, startedAt: number): Promise<T> {
+  const { budgetMs, signal } = limits;
+  const firstRefusal = Date.now();
   for (let delayMs = 25; ; delayMs = Math.min(delayMs * 2, 1000)) {
-    if (signal.aborted) throw abandoned();
+    if (signal.aborted) throw abandonedSince(signal, startedAt);
+    const refusedFor = Date.now() - firstRefusal;
+    if (refusedFor >= budgetMs) throw new StoreUnavailableError(err, refusedFor);
+    await sleep(Math.min(delayMs, budgetMs - refusedFor), undefined, { signal }).catch(() => {});
+    if (signal.aborted) throw abandonedSince(signal, startedAt);
     try {
       return await untilAborted(write(), signal);
-    } catch (err) {
-      if (signal.aborted) throw abandoned();
-      firstRefusal ??= Date.now();
-      const refusedFor = Date.now() - firstRefusal;
-      if (refusedFor >= budgetMs) throw new StoreUnavailableError(err, refusedFor);
-      await sleep(Math.min(delayMs, budgetMs - refusedFor), undefined, { signal }).catch(() => {});
+    } catch (next) {
+      err = next;
     }
   }
 }
