@@ -79,6 +79,8 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
       ...shared,
       WORKER_CONCURRENCY: '1200',
       SHUTDOWN_TIMEOUT_MS: '2000',
+      // `BENCH_COALESCE_WINDOW_MS=5 npm run bench -- --only=workers`: the worker scenario with a window.
+      ...(process.env['BENCH_COALESCE_WINDOW_MS'] === undefined ? {} : { COALESCE_WINDOW_MS: process.env['BENCH_COALESCE_WINDOW_MS'] }),
       ...env,
     }, { profile: options.profile.has('worker'), nodeFlags: scriptNodeFlags('start:worker') });
   let worker = startWorker('worker');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore, type JobStore } from '../src/shared/job-store.js';
 import { createEventWriter, type WriterStop } from '../src/worker/event-writer.js';
 import { StoreUnavailableError } from '../src/worker/store-retry.js';
+import { createWriteClock, type WriteClock } from '../src/worker/write-clock.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { startAttempt, startJob, type StartedJob } from './support/store.js';
@@ -48,6 +49,48 @@ describe('the self-clocking event writer', () => {
     expect(await writer.flush()).toBe('ok');
     const deltas = (await store.readEvents(job.id, 0, 100)).filter((e) => e.type === 'delta');
     expect(deltas.map((e) => (JSON.parse(e.data) as { text: string }).text)).toEqual(['abc']);
+  });
+
+  it('on the worker\'s shared clock, jobs whose windows overlap write in the same turn (each on its own clock, they do not)', async () => {
+    // Counts event-loop turns, to tell which appends were made together.
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const appendTurns = async (clock: WriteClock | undefined) => {
+      const turns: number[] = [];
+      const counted: JobStore = {
+        ...store,
+        append: (...args) => {
+          turns.push(turn);
+          return store.append(...args);
+        },
+      };
+      const [a, b] = [await startJob(store), await startJob(store)];
+      const writer = (job: StartedJob) =>
+        createEventWriter({ store: counted, jobId: job.id, writes: job.writes, onStop: () => {}, retry: { budgetMs: 30_000, signal: new AbortController().signal }, windowMs: 40, ...(clock === undefined ? {} : { clock }) });
+      const [first, second] = [writer(a), writer(b)];
+      first.text(0, 'from a');
+      await new Promise((r) => setTimeout(r, 10));
+      second.text(0, 'from b');
+      expect(await Promise.all([first.flush(), second.flush()])).toEqual(['ok', 'ok']);
+      expect((await store.read(a.id))?.text).toBe('from a');
+      expect((await store.read(b.id))?.text).toBe('from b');
+      return turns;
+    };
+    try {
+      const shared = await appendTurns(createWriteClock());
+      expect(shared).toHaveLength(2);
+      expect(shared[0]).toBe(shared[1]);
+      const own = await appendTurns(undefined);
+      expect(own).toHaveLength(2);
+      expect(own[1]).toBeGreaterThan(own[0] as number);
+    } finally {
+      ticking = false;
+    }
   });
 
   it('keeps thinking and text apart and in order', async () => {

@@ -77,7 +77,7 @@ export const configTable = {
   viewerTokenTtlS: variable({ name: 'VIEWER_TOKEN_TTL_S', parser: int(1), default: 86_400, unit: 's', description: 'lifetime of a viewer token' }),
   corsOrigins: variable({ name: 'CORS_ORIGINS', parser: list, default: [], defaultText: 'none', description: 'comma-separated origins (or `*`) allowed to read records and events' }),
   presenceTtlMs: variable({ name: 'PRESENCE_TTL_MS', parser: int(300), default: 15_000, unit: ms, description: "a node's viewer count stops counting this long after its last refresh" }),
-  coalesceWindowMs: variable({ name: 'COALESCE_WINDOW_MS', parser: int(0, 1000), default: 0, unit: ms, description: "extra time an idle stream's first delta waits for more to join it (0 = purely self-clocked batching)" }),
+  coalesceWindowMs: variable({ name: 'COALESCE_WINDOW_MS', parser: int(0, 1000), default: 0, unit: ms, description: "up to how long an idle stream's first delta waits for more to join it; a worker's jobs share one window, so their writes leave together (0 = purely self-clocked batching, the lowest latency)" }),
   workerMetricsPort: variable({ name: 'WORKER_METRICS_PORT', parser: int(0, 65_535), default: undefined, defaultText: 'none', example: '9464', description: "a standalone worker serves `/metrics` and `/healthz` on this port (`npm start` serves the worker's metrics on the API's `/metrics`)" }),
   webhookSecrets: variable({ name: 'WEBHOOK_SECRET', parser: webhookSecrets, default: [], defaultText: 'none', description: '`whsec_…` secret(s), space-separated while rotating, that sign webhook deliveries; unset = jobs may not name a webhook' }),
   webhookRetryDelaysMs: variable({

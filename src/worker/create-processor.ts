@@ -14,6 +14,7 @@ import { RetryableAttemptError } from './retry-policy.js';
 import { runAttempt, type AttemptResult } from './run-attempt.js';
 import { upstreamParams } from './upstream-params.js';
 import { attemptWrites, retryRefused, type AttemptWrites } from './store-retry.js';
+import type { WriteClock } from './write-clock.js';
 
 /** Dependencies of the BullMQ processor. */
 export interface ProcessorDeps {
@@ -25,6 +26,8 @@ export interface ProcessorDeps {
   readonly jobAttempts: number;
   readonly upstreamIdleTimeoutMs: number;
   readonly coalesceWindowMs: number;
+  /** One per worker: its attempts' coalescing windows close together (see `write-clock.ts`). */
+  readonly writeClock?: WriteClock;
   /** `REDIS_RETRY_MS`: how long a write Redis refuses is retried. */
   readonly redisRetryMs: number;
   /**
@@ -105,6 +108,7 @@ export function createProcessor(deps: ProcessorDeps): GenerationProcessor {
           store,
           upstreamIdleTimeoutMs: deps.upstreamIdleTimeoutMs,
           coalesceWindowMs: deps.coalesceWindowMs,
+          ...(deps.writeClock === undefined ? {} : { writeClock: deps.writeClock }),
           redisRetryMs: deps.redisRetryMs,
           shutdownSignal: deps.shutdownSignal,
         },

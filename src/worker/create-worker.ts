@@ -23,6 +23,7 @@ import { QueueWorker } from './queue-worker.js';
 import { backoffDelayMs } from './retry-policy.js';
 import { retryRefused } from './store-retry.js';
 import { createWebhookWorker } from './webhooks/create-webhook-worker.js';
+import { createWriteClock } from './write-clock.js';
 
 /**
  * How long a shutdown waits, after `SHUTDOWN_TIMEOUT_MS`, for the hand-back of the attempts it
@@ -103,6 +104,7 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
     jobAttempts: config.jobAttempts,
     upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
     coalesceWindowMs: config.coalesceWindowMs,
+    writeClock: createWriteClock(),
     redisRetryMs: config.redisRetryMs,
     shutdownSignal: shutdown.signal,
     metrics,

@@ -2,6 +2,7 @@ import type { JobEventType } from '../shared/events.js';
 import type { AppendBatch, JobStore, WriteId, WriteOutcome } from '../shared/job-store.js';
 import { retryRefused, type AttemptWrites, type RetryLimits } from './store-retry.js';
 import type { TranslationSink } from './translate-stream.js';
+import { createWriteClock, type WriteClock } from './write-clock.js';
 
 /** Why the writer stopped taking pieces: the store refused the attempt, or Redis refused every try. */
 export type WriterStop = Exclude<WriteOutcome, 'ok' | 'not_due'> | 'unavailable';
@@ -37,8 +38,10 @@ export interface EventWriterOptions {
   readonly onStop: (why: WriterStop, error?: unknown) => void;
   /** How long a batch Redis refuses is retried before the attempt gives up, and what stops that early. */
   readonly retry: RetryLimits;
-  /** `COALESCE_WINDOW_MS` > 0 also holds the first piece of an idle stream that long. Default 0. */
+  /** `COALESCE_WINDOW_MS` > 0 also holds the first piece of an idle stream up to that long. Default 0. */
   readonly windowMs?: number;
+  /** The worker's shared window clock, so that jobs' windows close together (default: one per writer). */
+  readonly clock?: WriteClock;
 }
 
 /**
@@ -55,6 +58,7 @@ export interface EventWriterOptions {
 export function createEventWriter(options: EventWriterOptions): EventWriter {
   const { store, jobId, writes } = options;
   const windowMs = options.windowMs ?? 0;
+  const clock = options.clock ?? createWriteClock();
   // Pending events in order: a string piece of the same kind and block as the last one is merged into
   // it; whole events (already JSON) stay as they came.
   let pending: Pending[] = [];
@@ -102,7 +106,7 @@ export function createEventWriter(options: EventWriterOptions): EventWriter {
   };
   const kick = () => {
     if (inFlight !== undefined || stopped !== undefined) return;
-    const run = windowMs > 0 ? new Promise((r) => setTimeout(r, windowMs)).then(pump) : pump();
+    const run = windowMs > 0 ? clock.after(windowMs).then(pump) : pump();
     inFlight = run.finally(() => {
       inFlight = undefined;
     });

@@ -6,6 +6,7 @@ import { createEventWriter } from './event-writer.js';
 import { createStreamTranslator } from './translate-stream.js';
 import type { AttemptWrites } from './store-retry.js';
 import { activityOption, withActivityFetch } from './watched-fetch.js';
+import type { WriteClock } from './write-clock.js';
 
 /** How an attempt ended, before anything is recorded as the job's ending. */
 export type AttemptResult =
@@ -40,6 +41,8 @@ export interface AttemptDeps {
   readonly upstreamIdleTimeoutMs: number;
   /** `COALESCE_WINDOW_MS`: extra time an idle stream's first piece waits for company. */
   readonly coalesceWindowMs: number;
+  /** The worker's window clock, shared by its attempts so their windows close together (default: the attempt's own). */
+  readonly writeClock?: WriteClock;
   /** `REDIS_RETRY_MS`: how long a write Redis refuses is retried before the attempt gives up. */
   readonly redisRetryMs: number;
   /** Aborted when the worker's shutdown stops waiting for Redis: the writes stop waiting at once. */
@@ -75,6 +78,7 @@ export async function runAttempt(deps: AttemptDeps, input: AttemptInput): Promis
     writes: input.writes,
     retry: { budgetMs: deps.redisRetryMs, signal: deps.shutdownSignal },
     windowMs: deps.coalesceWindowMs,
+    ...(deps.writeClock === undefined ? {} : { clock: deps.writeClock }),
     onStop: (why, error) => {
       storeError = error;
       abort(why === 'unavailable' ? 'store_unavailable' : 'fenced');
