@@ -229,6 +229,29 @@ describe('the upstream fetch over node:http', () => {
     await closed;
   });
 
+  it('through the body\'s async iterator: reads made before earlier ones answer get the chunks in order; a failed body hands out nothing more', async () => {
+    let open: ServerResponse | undefined;
+    handler = (_req, res) => {
+      open = res;
+      res.writeHead(200);
+      res.write('one');
+      setTimeout(() => res.write('two'), 20);
+    };
+    transport = createHttpFetch();
+    const controller = new AbortController();
+    const res = await transport.fetch(`${base}/`, { signal: controller.signal });
+    const iterator = res.body![Symbol.asyncIterator]();
+    const [first, second] = await Promise.all([iterator.next(), iterator.next()]);
+    const text = (r: IteratorResult<Uint8Array>) => new TextDecoder().decode(r.value);
+    expect([text(first), text(second)]).toEqual(['one', 'two']);
+
+    // A chunk that came while nobody was reading is dropped when the body fails, as fetch does.
+    open?.write('three');
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort(new Error('cancelled'));
+    expect(((await iterator.next().catch((e: unknown) => e)) as Error).message).toBe('cancelled');
+  });
+
   it('through the body\'s async iterator: leaving the loop early closes the connection and lets go of the signal', async () => {
     let open: ServerResponse | undefined;
     handler = (_req, res) => {

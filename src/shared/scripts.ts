@@ -53,7 +53,13 @@ function createScript(name: string, withPrelude = true): Script {
       const others = inFlight.get(redis) ?? 0;
       inFlight.set(redis, others + 1);
       const done = () => inFlight.set(redis, (inFlight.get(redis) ?? 1) - 1);
-      return evalsha(redis, sha, keys, args, others === 0).then(
+      let sent: Promise<unknown>;
+      try {
+        sent = evalsha(redis, sha, keys, args, others === 0);
+      } catch (err) {
+        sent = Promise.reject(err);
+      }
+      return sent.then(
         (reply) => {
           done();
           return reply;

@@ -8,7 +8,8 @@ import type { IncomingMessage } from 'node:http';
  * streams were 4.7% of the worker's busy time at 1,000 generations). Anything else that reads the body
  * (`text()`, `getReader()`) goes through the stream, which pulls from the same queue.
  *
- * At most one chunk waits unread: with more the socket is paused until the reader catches up.
+ * At most one chunk waits unread: with more the socket is paused until the reader catches up. The
+ * iterator does not mark the `Response` as used (`bodyUsed` stays false): only the SDK reads it.
  * `release` runs once the body is over, whichever way; `onFail` receives what fails the body from
  * outside (an abort, a request error), which also destroys the socket.
  */
@@ -51,29 +52,32 @@ const doneResult: IteratorReturnResult<undefined> = Object.freeze({ done: true, 
 
 function createBodyQueue(res: IncomingMessage, onActivity: () => void, release: () => void): BodyQueue {
   const chunks: Buffer[] = [];
-  let waiting: { resolve: (r: IteratorResult<Uint8Array, undefined>) => void; reject: (err: unknown) => void } | undefined;
+  // Reads not answered yet, in order (an async iterator may be called again before it answers).
+  const waiting: { resolve: (r: IteratorResult<Uint8Array, undefined>) => void; reject: (err: unknown) => void }[] = [];
   let over = false;
   let failure: { err: unknown } | undefined;
 
   const finish = (err?: unknown) => {
     if (over) return;
     over = true;
-    if (err !== undefined) failure = { err };
+    if (err !== undefined) {
+      failure = { err };
+      // As fetch does: a failed body hands out nothing more, not even what was read before.
+      chunks.length = 0;
+    }
     release();
-    const w = waiting;
-    waiting = undefined;
-    if (w === undefined) return;
-    // Chunks never wait while a reader does, so the waiting reader gets the ending itself.
-    if (failure !== undefined) w.reject(failure.err);
-    else w.resolve(doneResult);
+    // Chunks never wait while a reader does, so the waiting readers get the ending itself.
+    for (const w of waiting.splice(0)) {
+      if (failure !== undefined) w.reject(failure.err);
+      else w.resolve(doneResult);
+    }
   };
 
   res.on('data', (chunk: Buffer) => {
     if (over) return;
     onActivity();
-    const w = waiting;
+    const w = waiting.shift();
     if (w !== undefined) {
-      waiting = undefined;
       w.resolve({ done: false, value: chunk });
       return;
     }
@@ -100,7 +104,7 @@ function createBodyQueue(res: IncomingMessage, onActivity: () => void, release: 
       if (over) return Promise.resolve(doneResult);
       if (res.isPaused()) res.resume();
       return new Promise((resolve, reject) => {
-        waiting = { resolve, reject };
+        waiting.push({ resolve, reject });
       });
     },
     return() {
@@ -111,9 +115,7 @@ function createBodyQueue(res: IncomingMessage, onActivity: () => void, release: 
         res.destroy();
       }
       chunks.length = 0;
-      const w = waiting;
-      waiting = undefined;
-      w?.resolve(doneResult);
+      for (const w of waiting.splice(0)) w.resolve(doneResult);
       return Promise.resolve(doneResult);
     },
   };

@@ -43,7 +43,14 @@ export function retryRefused<T>(write: () => Promise<T>, limits: RetryLimits): P
   if (signal.aborted) return Promise.reject(abandonedSince(signal, startedAt));
   // The first try without an async frame around it: a write Redis takes (nearly all of them, one per
   // delta at low load) costs one promise here.
-  return untilAborted(write(), signal).then(undefined, (err: unknown) => retryAfterRefusal(write, limits, err, startedAt));
+  let first: Promise<T>;
+  try {
+    first = write();
+  } catch (err) {
+    // A write that throws instead of rejecting is refused all the same (as when this was async).
+    first = Promise.reject(err);
+  }
+  return untilAborted(first, signal).then(undefined, (err: unknown) => retryAfterRefusal(write, limits, err, startedAt));
 }
 
 /** What {@link retryRefused} throws when `signal` aborted. */
