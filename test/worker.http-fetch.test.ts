@@ -37,6 +37,20 @@ describe('the upstream fetch over node:http', () => {
     return chunks;
   };
 
+  // Writes `piece` `count` times, waiting for `drain` when the socket's buffer is full, then ends.
+  const sendPieces = (piece: string, count: number) => (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200);
+    let sent = 0;
+    const more = () => {
+      while (sent < count) {
+        sent += 1;
+        if (!res.write(piece)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  };
+
   it('sends the method, headers and body, and streams the response chunk by chunk, telling each', async () => {
     let seen: { method?: string | undefined; headers?: IncomingMessage['headers']; body?: string } = {};
     handler = (req, res) => {
@@ -162,18 +176,7 @@ describe('the upstream fetch over node:http', () => {
 
   it('pauses the socket while the reader is behind, and loses nothing', async () => {
     const piece = 'x'.repeat(64 * 1024);
-    handler = (_req, res) => {
-      res.writeHead(200);
-      let sent = 0;
-      const more = () => {
-        while (sent < 64) {
-          sent += 1;
-          if (!res.write(piece)) return void res.once('drain', more);
-        }
-        res.end();
-      };
-      more();
-    };
+    handler = sendPieces(piece, 64);
     transport = createHttpFetch();
     const res = await transport.fetch(`${base}/`);
     const reader = res.body!.getReader();
@@ -191,18 +194,7 @@ describe('the upstream fetch over node:http', () => {
   // guarantees must hold on that path.
   it('through the body\'s async iterator: a slow reader loses nothing, and an abort mid-body rejects the waiting read', async () => {
     const piece = 'y'.repeat(64 * 1024);
-    handler = (_req, res) => {
-      res.writeHead(200);
-      let sent = 0;
-      const more = () => {
-        while (sent < 64) {
-          sent += 1;
-          if (!res.write(piece)) return void res.once('drain', more);
-        }
-        res.end();
-      };
-      more();
-    };
+    handler = sendPieces(piece, 64);
     transport = createHttpFetch();
     const res = await transport.fetch(`${base}/`);
     let bytes = 0;

@@ -158,12 +158,16 @@ const codes: Record<number, WriteOutcome> = { [-1]: 'gone', [-2]: 'ended', [-3]:
 const outcome = (n: unknown): WriteOutcome => (Number(n) >= 0 ? 'ok' : (codes[Number(n)] ?? 'gone'));
 const flat = (fields: Readonly<Record<string, string | number>>): (string | number)[] =>
   Object.entries(fields).flat();
-/** A batch as the scripts take it: text, the number of events, their type/data pairs. */
-const batchArgs = (batch: AppendBatch): (string | number)[] => [
-  batch.text,
-  batch.events.length,
-  ...batch.events.flatMap((e) => [e.type, e.data]),
-];
+/**
+ * Appends a batch to `args` as the scripts take it: text, the number of events, their type/data pairs,
+ * then the record's field/value pairs. Pushed, not spread: `append` runs once per delta at low load.
+ */
+const pushBatch = (args: (string | number)[], batch: AppendBatch): (string | number)[] => {
+  args.push(batch.text, batch.events.length);
+  for (const e of batch.events) args.push(e.type, e.data);
+  for (const [name, value] of Object.entries(batch.fields)) args.push(name, value);
+  return args;
+};
 const noBatch: AppendBatch = { text: '', events: [], fields: {} };
 
 /** Every read and write of a job's keys; the state transitions are the Lua scripts in `lua/`. */
@@ -298,26 +302,23 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
       return { kind: 'gone' };
     },
     append(id, write, batch) {
-      // The hot path (one call per delta at low load): the arguments in one array, no spreads.
-      const args: (string | number)[] = [write.fence, write.op, batch.text, batch.events.length];
-      for (const e of batch.events) args.push(e.type, e.data);
-      for (const [name, value] of Object.entries(batch.fields)) args.push(name, value);
-      return scripts.append.run(redis, all(keys(id)), args).then(outcome);
+      return scripts.append.run(redis, all(keys(id)), pushBatch([write.fence, write.op], batch)).then(outcome);
     },
     async requeue(id, write, reason, handBack = false) {
       return outcome(await scripts.requeue.run(redis, all(keys(id)), [write.fence, write.op, reason, handBack ? 1 : 0]));
     },
     async finish(id, end) {
-      const args = [
-        end.write?.fence ?? '',
-        end.write?.op ?? '',
-        end.status,
-        end.error === undefined ? '' : JSON.stringify(end.error),
-        resultTtlS,
-        end.overdueByMs ?? '',
-        ...batchArgs(end.batch ?? noBatch),
-        ...flat(end.batch?.fields ?? {}),
-      ];
+      const args = pushBatch(
+        [
+          end.write?.fence ?? '',
+          end.write?.op ?? '',
+          end.status,
+          end.error === undefined ? '' : JSON.stringify(end.error),
+          resultTtlS,
+          end.overdueByMs ?? '',
+        ],
+        end.batch ?? noBatch,
+      );
       return outcome(await scripts.finish.run(redis, all(keys(id)), args));
     },
     async recordWebhook(id, d) {

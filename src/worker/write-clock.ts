@@ -4,8 +4,8 @@
  * leaves alone. On the shared clock, a window opens when the first job waits and every job that
  * starts waiting before it closes leaves with it: their script calls are made in the same turn. The
  * first goes out at once (no script is in flight: `scripts.ts`), ioredis pipelines the rest into one
- * socket write, and their replies come back together. That shares
- * the two process wake-ups a write costs (the floor measured in docs/performance.md) across jobs.
+ * socket write, and their replies come back together. That shares the two process wake-ups a write
+ * costs (the floor measured in docs/performance.md) across jobs.
  * A piece waits at most the window, less when it joins one already open.
  */
 export interface WriteClock {
