@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +48,14 @@ function track(name: string, child: ChildProcess): Proc {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  // `BENCH_LOG_DIR=/tmp/logs`: each process's whole output also goes to `<dir>/<name>.log` (for
+  // `--trace-gc-nvp` and the like through BENCH_WORKER_NODE_FLAGS).
+  const logDir = process.env['BENCH_LOG_DIR'];
+  if (logDir !== undefined) {
+    const log = createWriteStream(`${logDir}/${name}.log`);
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  }
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
@@ -107,7 +115,9 @@ export function startNode(
   env: Record<string, string>,
   options: { profile?: boolean; ipc?: boolean; nodeFlags?: readonly string[] } = {},
 ): Proc {
-  const baseEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env };
+  // NODE_OPTIONS and ALLOC_* pass through, so a probe can be preloaded (bench/probes/alloc-sampler.mjs).
+  const passed = Object.entries(process.env).filter(([k, v]) => v !== undefined && (k === 'NODE_OPTIONS' || k.startsWith('ALLOC_')));
+  const baseEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...Object.fromEntries(passed), ...env };
   const args = nodeArgs(name, entry, options.profile ?? false, options.nodeFlags ?? []);
   const child = options.ipc
     ? fork(args.at(-1) ?? entry, [], { cwd: root, env: baseEnv, execArgv: args.slice(0, -1), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })

@@ -82,7 +82,8 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
       // `BENCH_COALESCE_WINDOW_MS=5 npm run bench -- --only=workers`: the worker scenario with a window.
       ...(process.env['BENCH_COALESCE_WINDOW_MS'] === undefined ? {} : { COALESCE_WINDOW_MS: process.env['BENCH_COALESCE_WINDOW_MS'] }),
       ...env,
-    }, { profile: options.profile.has('worker'), nodeFlags: scriptNodeFlags('start:worker') });
+      // `BENCH_WORKER_NODE_FLAGS="--max-semi-space-size=16"`: Node flags replacing start:worker's.
+    }, { profile: options.profile.has('worker'), nodeFlags: workerNodeFlags() });
   let worker = startWorker('worker');
   const clients = startClientPool(CLIENT_PROCESSES);
 
@@ -126,4 +127,10 @@ export async function runOneJob(api: ApiProc, worker: Proc): Promise<void> {
   if (viewer.counters.status !== 200 || viewer.counters.firstStampAt === 0) {
     throw new Error(`warm-up job ${id}: status ${viewer.counters.status}, closed ${viewer.counters.closed}; worker output:\n${worker.output()}`);
   }
+}
+
+/** The worker's Node flags: start:worker's, or BENCH_WORKER_NODE_FLAGS's (space-separated) instead. */
+function workerNodeFlags(): readonly string[] {
+  const given = process.env['BENCH_WORKER_NODE_FLAGS'];
+  return given === undefined ? scriptNodeFlags('start:worker') : given.split(/\s+/).filter((f) => f !== '');
 }
