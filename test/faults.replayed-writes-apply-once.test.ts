@@ -55,6 +55,23 @@ describe('a job script that Redis ran but whose reply was lost', () => {
     expect(sys.sim.requests.filter((r) => r.tag === 'replay-append')).toHaveLength(1);
   });
 
+  it('an append-many sent twice (the worker batching several jobs) appends once for every job in it', async () => {
+    // Armed first: the first call carrying several jobs' appends loses its reply.
+    const firstMany = proxy.dropReplyTo([scripts.appendMany.sha]);
+    const texts = Array.from({ length: 6 }, (_, i) => words(60, `m${i}`));
+    const ids = await Promise.all(texts.map((text, i) => submit({ text, tps: 300, tag: `replay-many-${i}` })));
+    const views = ids.map((id) => readSse(`${sys.url}/v1/jobs/${id}/events`));
+    await firstMany;
+    for (const [i, id] of ids.entries()) {
+      const record = await jobEnded(sys.url, id);
+      expect(record).toMatchObject({ status: 'completed', attempt: 1, text: texts[i], partial: false });
+      const view = await views[i];
+      checkContiguous(view?.events ?? []);
+      expect(viewerText(view?.events ?? [])).toBe(texts[i]);
+      expect(sys.sim.requests.filter((r) => r.tag === `replay-many-${i}`)).toHaveLength(1);
+    }
+  });
+
   it('a start sent twice starts one attempt', async () => {
     const text = words(10, 's');
     // Armed before the job exists: the first start.lua call that names it loses its reply.

@@ -149,4 +149,9 @@ export interface JobStoreOptions {
    * (a record that never reached the queue has this as a provisional TTL).
    */
   readonly resultTtlS: number;
+  /**
+   * Batch the appends of different jobs made in one event-loop turn into one script call (the worker
+   * does; see append-batcher.ts). Default false: each append is its own call.
+   */
+  readonly batchAppends?: boolean;
 }

@@ -3,6 +3,7 @@ import type { RedisClient } from './redis.js';
 import type { JobEventType, SequencedEvent, TerminalStatus } from './events.js';
 import { conversationKeys, globalKeys, jobKeys, recordFields as F, type JobKeys } from './keys.js';
 import { scripts } from './scripts.js';
+import { createAppendBatcher, type AppendSender } from './append-batcher.js';
 import type {
   NewJob,
   NewConversation,
@@ -92,6 +93,7 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
   const keys = (id: string) => jobKeys(keyPrefix, id);
   const all = (k: JobKeys) => [k.record, k.log, k.text, k.channel];
   const deadlines = globalKeys(keyPrefix).deadlines;
+  const sendAppend: AppendSender = options.batchAppends === true ? createAppendBatcher(redis) : (k, a) => scripts.append.run(redis, k, a);
 
   return {
     keys,
@@ -171,7 +173,7 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
       return { kind: 'gone' };
     },
     append(id, write, batch) {
-      return scripts.append.run(redis, all(keys(id)), pushBatch([write.fence, write.op], batch)).then(outcome);
+      return sendAppend(all(keys(id)), pushBatch([write.fence, write.op], batch)).then(outcome);
     },
     async requeue(id, write, reason, handBack = false) {
       return outcome(await scripts.requeue.run(redis, all(keys(id)), [write.fence, write.op, reason, handBack ? 1 : 0]));

@@ -8,7 +8,11 @@ export interface Script {
   readonly name: string;
   /** SHA1 of the source Redis runs (tests use it to recognise the script on the wire). */
   readonly sha: string;
-  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  /**
+   * `now`: write it to the socket at once even while other scripts are in flight (a caller that has
+   * already waited for the end of its turn, as the append batcher has; see {@link evalsha}).
+   */
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[], now?: boolean): Promise<unknown>;
   /** Puts the script in Redis's script cache (SCRIPT LOAD), so its first run is one EVALSHA. */
   load(redis: RedisClient): Promise<void>;
 }
@@ -47,7 +51,7 @@ function createScript(name: string, withPrelude = true): Script {
   return {
     name,
     sha,
-    run(redis, keys, args) {
+    run(redis, keys, args, now = false) {
       // In flight from the call to the answer, the EVAL after a NOSCRIPT included. Promise callbacks
       // rather than an async function: this runs once per delta at low load.
       const others = inFlight.get(redis) ?? 0;
@@ -55,7 +59,7 @@ function createScript(name: string, withPrelude = true): Script {
       const done = () => inFlight.set(redis, (inFlight.get(redis) ?? 1) - 1);
       let sent: Promise<unknown>;
       try {
-        sent = evalsha(redis, sha, keys, args, others === 0);
+        sent = evalsha(redis, sha, keys, args, now || others === 0);
       } catch (err) {
         sent = Promise.reject(err);
       }
@@ -90,6 +94,7 @@ export const scripts = {
   confirm: createScript('confirm'),
   start: createScript('start'),
   append: createScript('append'),
+  appendMany: createScript('append-many'),
   requeue: createScript('requeue'),
   finish: createScript('finish'),
   cancel: createScript('cancel'),

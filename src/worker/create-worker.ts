@@ -69,7 +69,8 @@ export async function createWorker(deps: WorkerDeps): Promise<GenrelayWorker> {
   const commands = createRedis(config, 'commands', logger);
   const control = createRedis(config, 'control', logger);
   const queueConnection = createRedis(config, 'queue', logger);
-  const store = createJobStore(commands, config);
+  // The worker's jobs' appends of one event-loop turn leave as one script call (append-batcher.ts).
+  const store = createJobStore(commands, { ...config, batchAppends: true });
   await loadScripts(commands);
   const active = createActiveAttempts();
   const metrics = createWorkerMetrics(() => active.size);

@@ -122,3 +122,24 @@ end
 local function write_id(fence, op)
   return fence .. ':' .. op
 end
+
+-- One write of an attempt (append.lua's body; append-many.lua runs it per job): ARGV[at] fence,
+-- ARGV[at+1] op, then a batch (see apply_batch), then field/value pairs to HSET on the record, up to
+-- ARGV[last]. Returns the last sequence number (0 when no event was given; the first run's answer
+-- for a replay), or -1 (job gone), -2 (job ended), -3 (a newer attempt owns it, or the attempt is no
+-- longer running).
+local function append_write(at, last)
+  local id = write_id(ARGV[at], ARGV[at + 1])
+  local st = redis.call('HMGET', rec, 'status', 'fence', 'has_output', 'op', 'op_ret', 'first_token_at')
+  if not st[1] then return -1 end
+  if st[4] == id then return tonumber(st[5]) end
+  if is_terminal(st[1]) then return -2 end
+  if st[2] ~= ARGV[at] or st[1] ~= 'running' then return -3 end
+  local seq, fields = apply_batch(at + 2, st[3], st[6])
+  if last >= fields then
+    redis.call('HSET', rec, 'op', id, 'op_ret', seq, unpack(ARGV, fields, last))
+  else
+    redis.call('HSET', rec, 'op', id, 'op_ret', seq)
+  end
+  return seq
+end

@@ -1,0 +1,114 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxAppendsPerCall } from '../src/shared/append-batcher.js';
+import { createJobStore, type JobStore } from '../src/shared/job-store.js';
+import { loadScripts, scripts } from '../src/shared/scripts.js';
+import { redisUrl, uniquePrefix } from './support/redis.js';
+import { startAttempt, startJob } from './support/store.js';
+
+const delta = (text: string) => ({ type: 'delta' as const, data: JSON.stringify({ text }) });
+
+// The worker's store batches the appends of different jobs made in one event-loop turn into one
+// append-many call (src/shared/append-batcher.ts). Straight against Redis: what goes out, and that
+// each job gets its own answer and applies its write once.
+describe('appends of several jobs in one call', () => {
+  let redis: Redis;
+  let monitor: Redis;
+  let store: JobStore;
+  // The EVALSHA commands Redis received, as [sha, numkeys, ...keys, ...args].
+  let seen: string[][] = [];
+  beforeAll(async () => {
+    redis = new Redis(redisUrl(), { enableAutoPipelining: true });
+    store = createJobStore(redis, { keyPrefix: uniquePrefix('batching'), resultTtlS: 600, batchAppends: true });
+    await loadScripts(redis);
+    monitor = await new Redis(redisUrl()).monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (String(args[0]).toLowerCase() === 'evalsha') seen.push(args.slice(1));
+    });
+  });
+  afterAll(async () => {
+    monitor.disconnect();
+    await redis.quit();
+  });
+  const callsOf = (sha: string) => seen.filter((a) => a[0] === sha);
+  const text = async (id: string) => (await store.read(id))?.text;
+
+  it('the first goes alone; those made while it is in flight leave together, each with its own answer', async () => {
+    const [a, b, c, d] = await Promise.all([startJob(store), startJob(store), startJob(store), startJob(store)]);
+    if (a === undefined || b === undefined || c === undefined || d === undefined) throw new Error('four jobs');
+    const staleC = c.next();
+    await startAttempt(store, c.id); // c's first attempt is fenced out
+    await redis.del(store.keys(d.id).record); // d is gone
+    seen = [];
+    const batch = (s: string) => ({ text: s, events: [delta(s)], fields: { output_tokens: s.length } });
+    const answers = await Promise.all([
+      store.append(a.id, a.next(), batch('a1')),
+      store.append(b.id, b.next(), batch('b1')),
+      store.append(c.id, staleC, batch('c1')),
+      store.append(d.id, d.next(), batch('d1')),
+    ]);
+    expect(answers).toEqual(['ok', 'ok', 'fenced', 'gone']);
+    // Wait for MONITOR to have shown both calls.
+    await expect.poll(() => callsOf(scripts.append.sha).length + callsOf(scripts.appendMany.sha).length).toBe(2);
+    expect(callsOf(scripts.append.sha).map((x) => x[2])).toEqual([store.keys(a.id).record]);
+    const [many] = callsOf(scripts.appendMany.sha);
+    expect(many?.[1]).toBe('12'); // b, c and d: four keys each
+    expect(many?.filter((x) => x.endsWith(':rec'))).toEqual([b.id, c.id, d.id].map((id) => store.keys(id).record));
+    expect(await text(a.id)).toBe('a1');
+    expect(await text(b.id)).toBe('b1');
+    expect(await text(c.id)).toBe('');
+    expect((await store.read(b.id))?.hash['output_tokens']).toBe('2');
+  });
+
+  it('an append-many run twice (a reply lost, the call sent again) applies each write once and answers the same', async () => {
+    const jobs = await Promise.all([startJob(store), startJob(store), startJob(store)]);
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const [i, j] of jobs.entries()) {
+      const k = store.keys(j.id);
+      keys.push(k.record, k.log, k.text, k.channel);
+      const write = j.next();
+      const own = [write.fence, write.op, `t${i}`, 2, 'delta', JSON.stringify({ text: `t${i}` }), 'delta', '{}', 'output_tokens', 7];
+      args.push(own.length, ...own);
+    }
+    const first = await scripts.appendMany.run(redis, keys, args);
+    const again = await scripts.appendMany.run(redis, keys, args);
+    expect(first).toEqual([4, 4, 4]); // queued, running, then the two deltas
+    expect(again).toEqual(first);
+    for (const [i, j] of jobs.entries()) {
+      expect(await text(j.id)).toBe(`t${i}`);
+      expect((await store.readEvents(j.id, 0, 100)).map((e) => e.type)).toEqual(['status', 'status', 'delta', 'delta']);
+    }
+  });
+
+  it(`more than ${maxAppendsPerCall} at once leave in calls of at most ${maxAppendsPerCall} jobs`, async () => {
+    const n = maxAppendsPerCall + 6;
+    const jobs = await Promise.all(Array.from({ length: n + 1 }, () => startJob(store)));
+    seen = [];
+    const answers = await Promise.all(jobs.map((j) => store.append(j.id, j.next(), { text: 'x', events: [delta('x')], fields: {} })));
+    expect(answers.every((x) => x === 'ok')).toBe(true);
+    await expect.poll(() => callsOf(scripts.append.sha).length + callsOf(scripts.appendMany.sha).length).toBe(3);
+    // The first alone, then the turn's others: 64 and 6.
+    expect(callsOf(scripts.appendMany.sha).map((x) => Number(x[1]) / 4)).toEqual([maxAppendsPerCall, 6]);
+    for (const j of jobs) expect(await text(j.id)).toBe('x');
+  });
+
+  it('a call Redis refuses rejects each append in it, and each can be sent again on its own', async () => {
+    const [a, b, c] = await Promise.all([startJob(store), startJob(store), startJob(store)]);
+    if (a === undefined || b === undefined || c === undefined) throw new Error('three jobs');
+    const writes = [a.next(), b.next(), c.next()];
+    const batch = { text: 'r', events: [delta('r')], fields: {} };
+    await redis.config('SET', 'maxmemory', '1');
+    let refused: PromiseSettledResult<unknown>[];
+    try {
+      refused = await Promise.allSettled([store.append(a.id, writes[0]!, batch), store.append(b.id, writes[1]!, batch), store.append(c.id, writes[2]!, batch)]);
+    } finally {
+      await redis.config('SET', 'maxmemory', '0');
+    }
+    expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(String((refused[1] as PromiseRejectedResult).reason)).toMatch(/OOM/);
+    // The same writes again (as each writer's retry sends them): applied once each.
+    expect(await Promise.all([a, b, c].map((j, i) => store.append(j.id, writes[i]!, batch)))).toEqual(['ok', 'ok', 'ok']);
+    for (const j of [a, b, c]) expect(await text(j.id)).toBe('r');
+  });
+});
