@@ -4,6 +4,7 @@ import { maxAppendsPerCall } from '../src/shared/append-batcher.js';
 import { createJobStore, type JobStore } from '../src/shared/job-store.js';
 import { loadScripts, scripts } from '../src/shared/scripts.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
+import { startRedisServer } from './support/redis-server.js';
 import { startAttempt, startJob } from './support/store.js';
 
 const delta = (text: string) => ({ type: 'delta' as const, data: JSON.stringify({ text }) });
@@ -91,6 +92,40 @@ describe('appends of several jobs in one call', () => {
     // The first alone, then the turn's others: 64 and 6.
     expect(callsOf(scripts.appendMany.sha).map((x) => Number(x[1]) / 4)).toEqual([maxAppendsPerCall, 6]);
     for (const j of jobs) expect(await text(j.id)).toBe('x');
+  });
+
+  it("one job's write failing in the script refuses that job alone: the others in the call are applied and told so", async () => {
+    const [a, b, c] = await Promise.all([startJob(store), startJob(store), startJob(store)]);
+    if (a === undefined || b === undefined || c === undefined) throw new Error('three jobs');
+    // b's text key holds a hash: its APPEND raises WRONGTYPE inside the script.
+    await redis.hset(store.keys(b.id).text, 'x', '1');
+    seen = [];
+    const batch = { text: 'w', events: [delta('w')], fields: {} };
+    const answers = await Promise.allSettled([a, b, c].map((j) => store.append(j.id, j.next(), batch)));
+    expect(answers.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((answers[1] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+    // b and c shared the call: c was applied although b failed before it.
+    await expect.poll(() => callsOf(scripts.appendMany.sha).length).toBe(1);
+    expect(await text(a.id)).toBe('w');
+    expect(await text(c.id)).toBe('w');
+  });
+
+  it('a server in cluster mode reached as one Redis refuses the first call with CROSSSLOT; from then on each append goes alone', async () => {
+    const server = await startRedisServer({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] });
+    const one = new Redis(server.url, { enableAutoPipelining: true });
+    try {
+      await one.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      await expect.poll(async () => String(await one.call('CLUSTER', 'INFO')).includes('cluster_state:ok'), { timeout: 10_000 }).toBe(true);
+      const own = createJobStore(one, { keyPrefix: uniquePrefix('crossslot'), resultTtlS: 600, batchAppends: true });
+      const jobs = await Promise.all(Array.from({ length: 4 }, () => startJob(own)));
+      const round = async (s: string) => Promise.all(jobs.map((j) => own.append(j.id, j.next(), { text: s, events: [delta(s)], fields: {} })));
+      expect(await round('1')).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(await round('2')).toEqual(['ok', 'ok', 'ok', 'ok']);
+      for (const j of jobs) expect((await own.read(j.id))?.text).toBe('12');
+    } finally {
+      one.disconnect();
+      await server.stop();
+    }
   });
 
   it('a call Redis refuses rejects each append in it, and each can be sent again on its own', async () => {

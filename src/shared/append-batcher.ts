@@ -26,17 +26,21 @@ interface Queued {
  * command, one script run and one reply instead of one each. That saves per-command work in the
  * worker and in Redis.
  *
- * Each job's answer is its own. A call Redis refuses rejects every append in it, and each writer
- * retries its own write under its own write id (the replay guard makes a repeat harmless). A job has
- * at most one append in flight, since its writer waits for each, so batching never reorders one
- * job's writes.
+ * Each job's answer is its own: a job whose write raises an error in the script is refused alone
+ * (the others' writes ran). A call Redis refuses as a whole (OOM, a lost connection) rejects every
+ * append in it, and each writer retries its own write under its own write id (the replay guard makes
+ * a repeat harmless). A job has at most one append in flight, since its writer waits for each, so
+ * batching never reorders one job's writes.
  *
- * On a Cluster the jobs' keys live in different slots, so every append goes alone.
+ * On a Cluster the jobs' keys live in different slots, so every append goes alone. The same holds on
+ * a server with cluster mode on reached as one Redis (a one-shard managed "cluster"): the first
+ * CROSSSLOT refusal turns batching off for good and sends that call's appends alone.
  */
 export function createAppendBatcher(redis: RedisClient): AppendSender {
   if (redis instanceof Cluster) return (keys, args) => scripts.append.run(redis, keys, args);
   let inFlight = 0;
   let queued: Queued[] = [];
+  let batching = true;
 
   const settled = () => {
     inFlight -= 1;
@@ -59,10 +63,19 @@ export function createAppendBatcher(redis: RedisClient): AppendSender {
       (replies) => {
         settled();
         const answers = replies as unknown[];
-        group.forEach((q, i) => q.resolve(answers[i]));
+        group.forEach((q, i) => {
+          const answer = answers[i];
+          if (typeof answer === 'string' && answer.startsWith('error ')) q.reject(new Error(answer.slice(6)));
+          else q.resolve(answer);
+        });
       },
       (err: unknown) => {
         settled();
+        if (err instanceof Error && err.message.startsWith('CROSSSLOT')) {
+          batching = false;
+          for (const q of group) sendAlone(q.keys, q.args, true).then(q.resolve, q.reject);
+          return;
+        }
         for (const q of group) q.reject(err);
       },
     );
@@ -74,12 +87,13 @@ export function createAppendBatcher(redis: RedisClient): AppendSender {
       const group = all.slice(from, from + maxAppendsPerCall);
       const [only] = group;
       if (group.length === 1 && only !== undefined) sendAlone(only.keys, only.args, true).then(only.resolve, only.reject);
+      else if (!batching) for (const q of group) sendAlone(q.keys, q.args, true).then(q.resolve, q.reject);
       else sendMany(group);
     }
   };
 
   return (keys, args) => {
-    if (inFlight === 0 && queued.length === 0) return sendAlone(keys, args, false);
+    if (!batching || (inFlight === 0 && queued.length === 0)) return sendAlone(keys, args, false);
     return new Promise((resolve, reject) => {
       if (queued.push({ keys, args, resolve, reject }) === 1) setImmediate(flush);
     });
