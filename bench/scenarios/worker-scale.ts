@@ -42,6 +42,9 @@ export async function workerScale(sys: BenchSystem): Promise<ScenarioResult> {
     // The figure issue 20 asks for: it moves less with the machine's load than latency does.
     const cpuPerTokenUs = ((r.cpuPercent['worker'] ?? Number.NaN) / 100) * 1e6 / r.deliveredTokensPerS;
     own.push({ scenario, metric: 'worker CPU per delivered token (µs)', genrelay: round(cpuPerTokenUs, 1), baseline: null, target: null, met: null });
+    // Redis serves every worker of a fleet: what one token costs it bounds how far the fleet scales.
+    const redisCpuPerTokenUs = ((r.cpuPercent['redis'] ?? Number.NaN) / 100) * 1e6 / r.deliveredTokensPerS;
+    own.push({ scenario, metric: 'Redis CPU per delivered token (µs)', genrelay: round(redisCpuPerTokenUs, 1), baseline: null, target: null, met: null });
     own.push({ scenario, metric: 'upstream deltas per published event', genrelay: r.upstreamDeltasPerPublishedEvent, baseline: null, target: null, met: null });
     own.push({ scenario, metric: 'Redis commands per delivered token', genrelay: r.redisCommandsPerToken, baseline: null, target: null, met: null });
     own.push({ scenario, metric: 'EVALSHA calls per published event', genrelay: r.evalshaPerPublishedEvent, baseline: null, target: null, met: null });
