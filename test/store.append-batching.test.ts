@@ -136,21 +136,31 @@ describe('appends of several jobs in one call', () => {
   });
 
   it('a call Redis refuses rejects each append in it, and each can be sent again on its own', async () => {
-    const [a, b, c] = await Promise.all([startJob(store), startJob(store), startJob(store)]);
-    if (a === undefined || b === undefined || c === undefined) throw new Error('three jobs');
-    const writes = [a.next(), b.next(), c.next()];
-    const batch = { text: 'r', events: [delta('r')], fields: {} };
-    await redis.config('SET', 'maxmemory', '1');
-    let refused: PromiseSettledResult<unknown>[];
+    // On a private server: maxmemory on the shared one would refuse the other test files' writes.
+    const server = await startRedisServer();
+    const own = new Redis(server.url, { enableAutoPipelining: true });
     try {
-      refused = await Promise.allSettled([store.append(a.id, writes[0]!, batch), store.append(b.id, writes[1]!, batch), store.append(c.id, writes[2]!, batch)]);
+      const oomStore = createJobStore(own, { keyPrefix: uniquePrefix('batching-oom'), resultTtlS: 600, batchAppends: true });
+      await loadScripts(own);
+      const jobs = await Promise.all([startJob(oomStore), startJob(oomStore), startJob(oomStore)]);
+      const writes = jobs.map((j) => j.next());
+      const batch = { text: 'r', events: [delta('r')], fields: {} };
+      const appendAll = () => Promise.allSettled(jobs.map((j, i) => oomStore.append(j.id, writes[i] ?? j.next(), batch)));
+      await own.config('SET', 'maxmemory', '1');
+      let refused: PromiseSettledResult<unknown>[];
+      try {
+        refused = await appendAll();
+      } finally {
+        await own.config('SET', 'maxmemory', '0');
+      }
+      expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(String((refused[1] as PromiseRejectedResult).reason)).toMatch(/OOM/);
+      // The same writes again (as each writer's retry sends them): applied once each.
+      expect((await appendAll()).map((r) => (r.status === 'fulfilled' ? r.value : r.reason))).toEqual(['ok', 'ok', 'ok']);
+      for (const j of jobs) expect((await oomStore.read(j.id))?.text).toBe('r');
     } finally {
-      await redis.config('SET', 'maxmemory', '0');
+      own.disconnect();
+      await server.stop();
     }
-    expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    expect(String((refused[1] as PromiseRejectedResult).reason)).toMatch(/OOM/);
-    // The same writes again (as each writer's retry sends them): applied once each.
-    expect(await Promise.all([a, b, c].map((j, i) => store.append(j.id, writes[i]!, batch)))).toEqual(['ok', 'ok', 'ok']);
-    for (const j of [a, b, c]) expect(await text(j.id)).toBe('r');
   });
 });

@@ -71,10 +71,12 @@ describe('the self-clocking event writer', () => {
       };
       const [a, b] = [await startJob(store), await startJob(store)];
       const writer = (job: StartedJob) =>
-        createEventWriter({ store: counted, jobId: job.id, writes: job.writes, onStop: () => {}, retry: { budgetMs: 30_000, signal: new AbortController().signal }, windowMs: 40, ...(clock === undefined ? {} : { clock }) });
+        createEventWriter({ store: counted, jobId: job.id, writes: job.writes, onStop: () => {}, retry: { budgetMs: 30_000, signal: new AbortController().signal }, windowMs: 200, ...(clock === undefined ? {} : { clock }) });
       const [first, second] = [writer(a), writer(b)];
+      // b comes 100 ms into a's 200 ms window. On their own clocks their windows end 100 ms apart: with
+      // 10 ms, a loaded machine once ran both timers in one turn.
       first.text(0, 'from a');
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
       second.text(0, 'from b');
       expect(await Promise.all([first.flush(), second.flush()])).toEqual(['ok', 'ok']);
       expect((await store.read(a.id))?.text).toBe('from a');
