@@ -89,12 +89,33 @@ export async function readSse(
  * `readSse` as a client that honours the contract reads: a 503 (Redis failing over or restarting) is
  * retried after its `Retry-After`, until `withinMs` has passed; any other answer is returned.
  */
-export async function readSseRetrying(url: string, withinMs: number): Promise<SseRead> {
+export async function readSseRetrying(url: string, withinMs: number, headers: Record<string, string> = {}): Promise<SseRead> {
   const until = Date.now() + withinMs;
   for (;;) {
-    const read = await readSse(url);
+    const read = await readSse(url, { headers });
     if (read.status !== 503 || Date.now() > until) return read;
     await new Promise((resolve) => setTimeout(resolve, (read.retryAfterS ?? 1) * 1000));
+  }
+}
+
+/**
+ * `readSseRetrying` that also resumes, as the client library and EventSource do: a stream the server
+ * ends before `done` is read again from `Last-Event-ID`, until `done` or `withinMs`. The server may end
+ * a stream on purpose: an API node shutting down, or giving up on a Redis read while a shard fails
+ * over. Returns the events of every read in order, and the last read's status.
+ */
+export async function readSseResuming(url: string, withinMs: number): Promise<SseRead & { readonly resumes: number }> {
+  const until = Date.now() + withinMs;
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  for (let resumes = 0; ; resumes++) {
+    const lastId = events.at(-1)?.id;
+    const read = await readSseRetrying(url, Math.max(0, until - Date.now()), lastId === undefined ? {} : { 'last-event-id': lastId });
+    events.push(...read.events);
+    comments.push(...read.comments);
+    const done = read.events.some((e) => e.event === 'done');
+    if (done || read.status !== 200 || !read.endedByServer || Date.now() > until) return { ...read, events, comments, resumes };
+    await new Promise((resolve) => setTimeout(resolve, read.retry ?? 250));
   }
 }
 
