@@ -11,6 +11,9 @@ export const maxAppendsPerCall = 64;
 /** Runs one job's `append` (its four keys and its arguments) and resolves with the script's answer. */
 export type AppendSender = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
+/** Each append its own `append` call: the store's sender when it does not batch, and on a Cluster. */
+export const appendAlone = (redis: RedisClient): AppendSender => (keys, args) => scripts.append.run(redis, keys, args);
+
 interface Queued {
   readonly keys: readonly string[];
   readonly args: readonly (string | number)[];
@@ -37,7 +40,7 @@ interface Queued {
  * CROSSSLOT refusal turns batching off for good and sends that call's appends alone.
  */
 export function createAppendBatcher(redis: RedisClient): AppendSender {
-  if (redis instanceof Cluster) return (keys, args) => scripts.append.run(redis, keys, args);
+  if (redis instanceof Cluster) return appendAlone(redis);
   let inFlight = 0;
   let queued: Queued[] = [];
   let batching = true;
@@ -48,6 +51,10 @@ export function createAppendBatcher(redis: RedisClient): AppendSender {
   const sendAlone = (keys: readonly string[], args: readonly (string | number)[], now: boolean): Promise<unknown> => {
     inFlight += 1;
     return scripts.append.run(redis, keys, args, now).finally(settled);
+  };
+  // Sent now: the turn they waited for is over.
+  const sendEachAlone = (group: readonly Queued[]) => {
+    for (const q of group) sendAlone(q.keys, q.args, true).then(q.resolve, q.reject);
   };
   const sendMany = (group: readonly Queued[]) => {
     const keys: string[] = [];
@@ -73,7 +80,7 @@ export function createAppendBatcher(redis: RedisClient): AppendSender {
         settled();
         if (err instanceof Error && err.message.startsWith('CROSSSLOT')) {
           batching = false;
-          for (const q of group) sendAlone(q.keys, q.args, true).then(q.resolve, q.reject);
+          sendEachAlone(group);
           return;
         }
         for (const q of group) q.reject(err);
@@ -85,10 +92,8 @@ export function createAppendBatcher(redis: RedisClient): AppendSender {
     queued = [];
     for (let from = 0; from < all.length; from += maxAppendsPerCall) {
       const group = all.slice(from, from + maxAppendsPerCall);
-      const [only] = group;
-      if (group.length === 1 && only !== undefined) sendAlone(only.keys, only.args, true).then(only.resolve, only.reject);
-      else if (!batching) for (const q of group) sendAlone(q.keys, q.args, true).then(q.resolve, q.reject);
-      else sendMany(group);
+      if (batching && group.length > 1) sendMany(group);
+      else sendEachAlone(group);
     }
   };
 

@@ -3,7 +3,7 @@ import type { RedisClient } from './redis.js';
 import type { JobEventType, SequencedEvent, TerminalStatus } from './events.js';
 import { conversationKeys, globalKeys, jobKeys, recordFields as F, type JobKeys } from './keys.js';
 import { scripts } from './scripts.js';
-import { createAppendBatcher, type AppendSender } from './append-batcher.js';
+import { appendAlone, createAppendBatcher, type AppendSender } from './append-batcher.js';
 import type {
   NewJob,
   NewConversation,
@@ -93,7 +93,7 @@ export function createJobStore(redis: RedisClient, options: JobStoreOptions): Jo
   const keys = (id: string) => jobKeys(keyPrefix, id);
   const all = (k: JobKeys) => [k.record, k.log, k.text, k.channel];
   const deadlines = globalKeys(keyPrefix).deadlines;
-  const sendAppend: AppendSender = options.batchAppends === true ? createAppendBatcher(redis) : (k, a) => scripts.append.run(redis, k, a);
+  const sendAppend: AppendSender = options.batchAppends === true ? createAppendBatcher(redis) : appendAlone(redis);
 
   return {
     keys,
