@@ -38,6 +38,18 @@ describe('the upstream fetch over node:http', () => {
   };
 
   // Writes `piece` `count` times, waiting for `drain` when the socket's buffer is full, then ends.
+  // Serves 200 and `first`, keeping the response open (`then` may write more on it). The returned
+  // function gives the latest response, for a test to write to or wait on.
+  const serveOpen = (first: string, then: (res: ServerResponse) => void = () => {}) => {
+    let open: ServerResponse | undefined;
+    handler = (_req, res) => {
+      open = res;
+      res.writeHead(200);
+      res.write(first);
+      then(res);
+    };
+    return () => open;
+  };
   const sendPieces = (piece: string, count: number) => (_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(200);
     let sent = 0;
@@ -204,31 +216,20 @@ describe('the upstream fetch over node:http', () => {
     }
     expect(bytes).toBe(64 * piece.length);
 
-    let open: ServerResponse | undefined;
-    handler = (_req, r) => {
-      open = r;
-      r.writeHead(200);
-      r.write('first');
-    };
+    const open = serveOpen('first');
     const during = new AbortController();
     const streaming = await transport.fetch(`${base}/stream`, { signal: during.signal });
     const iterator = streaming.body![Symbol.asyncIterator]();
     expect(new TextDecoder().decode((await iterator.next()).value)).toBe('first');
     const next = iterator.next();
-    const closed = new Promise((resolve) => open?.once('close', resolve));
+    const closed = new Promise((resolve) => open()?.once('close', resolve));
     during.abort(new Error('stop now'));
     expect(((await next.catch((e: unknown) => e)) as Error).message).toBe('stop now');
     await closed;
   });
 
   it('through the body\'s async iterator: reads made before earlier ones answer get the chunks in order; a failed body hands out nothing more', async () => {
-    let open: ServerResponse | undefined;
-    handler = (_req, res) => {
-      open = res;
-      res.writeHead(200);
-      res.write('one');
-      setTimeout(() => res.write('two'), 20);
-    };
+    const open = serveOpen('one', (res) => setTimeout(() => res.write('two'), 20));
     transport = createHttpFetch();
     const controller = new AbortController();
     const res = await transport.fetch(`${base}/`, { signal: controller.signal });
@@ -238,25 +239,21 @@ describe('the upstream fetch over node:http', () => {
     expect([text(first), text(second)]).toEqual(['one', 'two']);
 
     // A chunk that came while nobody was reading is dropped when the body fails, as fetch does.
-    open?.write('three');
+    open()?.write('three');
     await new Promise((r) => setTimeout(r, 50));
     controller.abort(new Error('cancelled'));
     expect(((await iterator.next().catch((e: unknown) => e)) as Error).message).toBe('cancelled');
   });
 
   it('through the body\'s async iterator: leaving the loop early closes the connection and lets go of the signal', async () => {
-    let open: ServerResponse | undefined;
-    handler = (_req, res) => {
-      open = res;
-      res.writeHead(200);
-      res.write('first');
+    const open = serveOpen('first', (res) => {
       const more = setInterval(() => res.write('more'), 5);
       res.once('close', () => clearInterval(more));
-    };
+    });
     transport = createHttpFetch();
     const kept = new AbortController();
     const res = await transport.fetch(`${base}/`, { signal: kept.signal });
-    const closed = new Promise((resolve) => open?.once('close', resolve));
+    const closed = new Promise((resolve) => open()?.once('close', resolve));
     let seen = 0;
     for await (const _chunk of res.body!) if (++seen === 3) break;
     await closed;
