@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -92,7 +92,22 @@ function track(name: string, child: ChildProcess): Proc {
  */
 function nodeArgs(name: string, entry: string, profile: boolean, flags: readonly string[]): string[] {
   const dir = `${profileDir}${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  return [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...flags, '--import', 'tsx', entry];
+  const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  if (process.env['BENCH_BUILD'] === 'dist' && entry.startsWith('src/')) return [...prof, ...flags, builtEntry(entry)];
+  return [...prof, ...flags, '--import', 'tsx', entry];
+}
+
+/**
+ * `src/x/main.ts` as `npm run build` compiles it (`dist/x/main.js`, what the Docker image runs), for
+ * `BENCH_BUILD=dist`. Refuses a build older than any file under `src/`.
+ */
+function builtEntry(entry: string): string {
+  const built = entry.replace(/^src\/(.*)\.ts$/, 'dist/$1.js');
+  const builtAt = statSync(`${root}${built}`, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const sources = readdirSync(`${root}src`, { recursive: true, encoding: 'utf8' });
+  const stale = sources.find((f) => statSync(`${root}src/${f}`).mtimeMs > builtAt);
+  if (stale !== undefined) throw new Error(`BENCH_BUILD=dist: ${built} is missing or older than src/${stale}; run npm run build`);
+  return built;
 }
 
 /**
