@@ -77,7 +77,8 @@ export async function startSystem(options: BenchOptions): Promise<BenchSystem> {
   const startWorker = (label: string, env: Readonly<Record<string, string>> = {}): Proc =>
     startNode(label, 'src/worker/main.ts', {
       ...shared,
-      WORKER_CONCURRENCY: '1200',
+      // Room for the largest worker scenario: `--workers=2000` ran only 1,200 before this followed it.
+      WORKER_CONCURRENCY: String(Math.max(1200, ...(options.workerSizes ?? []))),
       SHUTDOWN_TIMEOUT_MS: '2000',
       // `BENCH_COALESCE_WINDOW_MS=5 npm run bench -- --only=workers`: the worker scenario with a window.
       ...(process.env['BENCH_COALESCE_WINDOW_MS'] === undefined ? {} : { COALESCE_WINDOW_MS: process.env['BENCH_COALESCE_WINDOW_MS'] }),
