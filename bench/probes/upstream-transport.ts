@@ -12,7 +12,11 @@
  *   `content_block_delta`: the floor of reading the sockets at all, so `http` − `raw` is the SDK's part;
  * - `raw+redis`: `raw`, and for each chunk one EVALSHA (a PUBLISH of the chunk) through ioredis with
  *   auto-pipelining, each stream waiting for its previous write as the event writer does: the floor of
- *   a worker that reads a delta and writes it to Redis (the Redis at `REDIS_URL`, default 6379).
+ *   a worker that reads a delta and writes it to Redis (the Redis at `REDIS_URL`, default 6379);
+ * - `http+batch`: `http`, and every content delta's text written to Redis the way the worker gathers
+ *   its jobs' appends under load: the deltas of one event-loop turn leave as one EVALSHA (a PUBLISH
+ *   per job) at the end of the turn. The floor of a worker that keeps the SDK and batches its writes,
+ *   with none of genrelay's own work (translator, event writer, replay guard, record, locks).
  * Run: `npx tsx bench/probes/upstream-transport.ts [generations] [seconds] [rounds]` (default 100 10 3);
  * each round runs every transport once, in a rotated order. `PROBE_ONLY=http,raw` runs only those. 10 deltas/s per generation, as the bench's
  * worker scenario.
@@ -24,7 +28,7 @@ import { messagesBody } from '../genrelay-http.js';
 import { freePort, scriptNodeFlags, startNode, stopAll, waitFor } from '../processes.js';
 import { round, summarize } from '../stats.js';
 
-const allTransports = ['undici', 'undici+watch', 'http', 'raw', 'raw+redis'] as const;
+const allTransports = ['undici', 'undici+watch', 'http', 'raw', 'raw+redis', 'http+batch'] as const;
 type Transport = (typeof allTransports)[number];
 const only = process.env['PROBE_ONLY']?.split(',');
 const transports = only === undefined ? allTransports : allTransports.filter((t) => only.includes(t));
@@ -35,6 +39,8 @@ interface ChildResult {
   readonly deltas: number;
   readonly userUs: number;
   readonly systemUs: number;
+  /** `http+batch`: the EVALSHA calls made in the window. */
+  readonly writes?: number;
 }
 
 /** The `raw` transport's keep-alive agent, and `raw+redis`'s one ioredis client (declared before the child runs). */
@@ -71,6 +77,31 @@ async function chunkWriter(): Promise<(text: string) => void> {
   };
 }
 
+/** `http+batch`'s writer: one stream's text is queued, and the turn's texts leave as one EVALSHA. */
+async function turnWriter(): Promise<(text: string) => void> {
+  redisClient ??= (async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, maxRetriesPerRequest: null });
+    const sha = (await redis.script('LOAD', "for i, k in ipairs(KEYS) do redis.call('PUBLISH', k, ARGV[i]) end return #KEYS")) as string;
+    return { redis, sha };
+  })();
+  const { redis, sha } = await redisClient;
+  const channel = `probe:upstream-transport:${Math.random().toString(36).slice(2)}`;
+  return (text) => {
+    turnBatch.push([channel, text]);
+    if (turnBatch.length === 1) {
+      setImmediate(() => {
+        const batch = turnBatch;
+        turnBatch = [];
+        turnWrites += 1;
+        void redis.evalsha(sha, batch.length, ...batch.map((b) => b[0]), ...batch.map((b) => b[1]));
+      });
+    }
+  };
+}
+let turnBatch: [string, string][] = [];
+let turnWrites = 0;
+
 if (process.argv[2] === 'child') await child();
 else await parent();
 
@@ -87,7 +118,7 @@ async function parent(): Promise<void> {
         const transport = transports[(i + r) % transports.length] as Transport;
         const result = await runChild(transport, simUrl, n, seconds);
         results.push(result);
-        console.log(`round ${r + 1} ${transport}: ${round((result.userUs + result.systemUs) / result.deltas, 1)} µs per delta (user ${round(result.userUs / result.deltas, 1)}, system ${round(result.systemUs / result.deltas, 1)}), ${result.deltas} deltas`);
+        console.log(`round ${r + 1} ${transport}: ${round((result.userUs + result.systemUs) / result.deltas, 1)} µs per delta (user ${round(result.userUs / result.deltas, 1)}, system ${round(result.systemUs / result.deltas, 1)}), ${result.deltas} deltas${result.writes === undefined ? '' : `, ${round(result.writes / result.deltas, 3)} EVALSHA per delta`}`);
       }
     }
   } finally {
@@ -127,7 +158,7 @@ async function child(): Promise<void> {
   const onActivity = () => {
     activity += 1;
   };
-  const http = transport === 'http' ? createHttpFetch({ activityOf: () => onActivity }) : undefined;
+  const http = transport === 'http' || transport === 'http+batch' ? createHttpFetch({ activityOf: () => onActivity }) : undefined;
   const fetchOption = http !== undefined ? { fetch: http.fetch } : transport === 'undici+watch' ? { fetch: pullThroughFetch(onActivity) } : {};
   const client = new Anthropic({ apiKey: 'probe', baseURL: simUrl, maxRetries: 0, ...fetchOption });
   const deltasEach = DELTAS_PER_S * (seconds + 20);
@@ -146,22 +177,29 @@ async function child(): Promise<void> {
       });
       return;
     }
+    const write = transport === 'http+batch' ? await turnWriter() : undefined;
     const stream = await client.messages.create({ ...body, stream: true }, { signal: controller.signal });
     started += 1;
-    for await (const event of stream) if (event.type === 'content_block_delta') deltas += 1;
+    for await (const event of stream) {
+      if (event.type !== 'content_block_delta') continue;
+      deltas += 1;
+      if (write !== undefined && event.delta.type === 'text_delta') write(event.delta.text);
+    }
   });
   while (started < n) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 2000));
   const d0 = deltas;
+  const w0 = turnWrites;
   const c0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const c1 = process.cpuUsage(c0);
   const d1 = deltas;
+  const writes = turnWrites - w0;
   controller.abort();
   await Promise.allSettled(streams);
   http?.close();
   if (redisClient !== undefined) (await redisClient).redis.disconnect();
-  const result: ChildResult = { transport, deltas: d1 - d0, userUs: c1.user, systemUs: c1.system };
+  const result: ChildResult = { transport, deltas: d1 - d0, userUs: c1.user, systemUs: c1.system, ...(transport === 'http+batch' ? { writes } : {}) };
   void activity;
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
