@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createBrotliCompress, createDeflate, createGzip, gzipSync } from 'node:zlib';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpFetch, type HttpFetch } from '../src/worker/http-fetch.js';
@@ -121,6 +122,61 @@ describe('the upstream fetch over node:http', () => {
     const overloaded = await transport.fetch(`${base}/busy`);
     expect(overloaded.status).toBe(529);
     expect(await overloaded.json()).toEqual({ type: 'error' });
+  });
+
+  it('asks for no compression, and decodes a body a gateway compressed all the same (gzip, deflate, br)', async () => {
+    const text = 'event: content_block_delta\ndata: {"text":"déjà vu"}\n\n'.repeat(40);
+    const asked: (string | undefined)[] = [];
+    handler = (req, res) => {
+      asked.push(req.headers['accept-encoding']);
+      // As RFC 9110 allows a server when the request names no coding; `identity` is ignored on purpose here.
+      const coding = req.url?.slice(1) ?? '';
+      const encoder = coding === 'gzip' ? createGzip() : coding === 'deflate' ? createDeflate() : createBrotliCompress();
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': coding });
+      encoder.pipe(res);
+      // Two flushed pieces: the reader sees the first before the body ends.
+      encoder.write(text.slice(0, 500));
+      encoder.flush(() => setTimeout(() => encoder.end(text.slice(500)), 20));
+    };
+    let told = 0;
+    transport = createHttpFetch({ activityOf: () => () => (told += 1) });
+    for (const coding of ['gzip', 'deflate', 'br']) {
+      const res = await transport.fetch(`${base}/${coding}`, { method: 'POST', body: '{}' });
+      expect(res.headers.get('content-encoding')).toBe(coding);
+      const chunks = await readAll(res.body);
+      expect(chunks.join('')).toBe(text);
+    }
+    expect(asked).toEqual(['identity', 'identity', 'identity']);
+    expect(told).toBeGreaterThanOrEqual(6);
+    // A caller that names a coding gets its own header sent.
+    await transport.fetch(`${base}/gzip`, { headers: { 'accept-encoding': 'gzip' } }).then((r) => r.text());
+    expect(asked.at(-1)).toBe('gzip');
+  });
+
+  it('fails a compressed body that does not decode, or is cut short', async () => {
+    handler = (req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      if (req.url === '/garbage') res.end('this is not gzip at all');
+      else {
+        const encoder = createGzip();
+        encoder.pipe(res);
+        encoder.write('a first piece');
+        encoder.flush(() => setTimeout(() => res.socket?.destroy(), 20));
+      }
+    };
+    transport = createHttpFetch();
+    const garbage = await readAll((await transport.fetch(`${base}/garbage`)).body).catch((e: unknown) => e);
+    expect(garbage).toBeInstanceOf(Error);
+    const cut = await readAll((await transport.fetch(`${base}/cut`)).body).catch((e: unknown) => e);
+    expect(cut).toBeInstanceOf(TypeError);
+    expect((cut as Error).message).toBe('terminated');
+    // An abort mid-body fails the read with the signal's reason and lets go of the signal.
+    const controller = new AbortController();
+    const reason = new Error('cancelled by the test');
+    const res = await transport.fetch(`${base}/cut`, { signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 5);
+    expect(await readAll(res.body).catch((e: unknown) => e)).toBe(reason);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('fails a body cut short with TypeError("terminated"), as undici does', async () => {
@@ -286,6 +342,28 @@ describe('the SDK over the node:http fetch', () => {
       expect(viaHttp.at(-1)).toEqual({ type: 'message_stop' });
     } finally {
       transport.close();
+    }
+  });
+
+  it('reads an error body a gateway gzipped as the SDK error with its type', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(529, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'retry-after': '3' });
+      res.end(gzipSync('{"type":"error","error":{"type":"overloaded_error","message":"busy"}}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const transport = createHttpFetch();
+    try {
+      const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const ours = new Anthropic({ apiKey: 'test', baseURL, maxRetries: 0, fetch: transport.fetch });
+      const err = await ours.messages.create({ ...simRequest({}), stream: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Anthropic.APIError);
+      expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+      expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
+      expect((err as InstanceType<typeof Anthropic.APIError>).headers?.get('retry-after')).toBe('3');
+    } finally {
+      transport.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

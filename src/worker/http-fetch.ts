@@ -1,5 +1,7 @@
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
 import { bodyStream } from './body-queue.js';
 
 /** Statuses whose response has no body, so `Response` must be built with `null` (the fetch spec's null body statuses). */
@@ -28,8 +30,10 @@ export interface HttpFetch {
  * top; at low load those were a fifth of the worker's CPU per delta (`bench/probes/upstream-transport.ts`).
  *
  * It does what the SDK asks of a fetch and no more: string or byte bodies (any other body goes to the
- * global `fetch`), no redirects, no decompression (it sends no `Accept-Encoding`, so the server sends
- * none), no proxy. Errors have undici's shapes: `TypeError('fetch failed', { cause })` before the
+ * global `fetch`), no redirects, no proxy. It asks for no compression (`Accept-Encoding: identity`,
+ * unless the caller names one: a request without the header allows any coding, RFC 9110 §12.5.3); a
+ * gateway that compresses all the same gets its gzip, deflate or br body decoded, on a slower path
+ * through `node:zlib`, as undici's `fetch` decodes it. Errors have undici's shapes: `TypeError('fetch failed', { cause })` before the
  * response, `TypeError('terminated', { cause })` for a body cut short, the signal's reason on abort.
  */
 export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
@@ -48,6 +52,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
       const onActivity = activityOf(init) ?? noop;
       const https = url.protocol === 'https:';
       const headers = headerRecord(init?.headers);
+      headers['accept-encoding'] ??= 'identity';
       if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
       const request: RequestOptions = { method: init?.method ?? 'GET', headers, agent: https ? agents.https : agents.http };
       const req = (https ? httpsRequest : httpRequest)(url, request);
@@ -78,7 +83,10 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
         const empty = nullBodyStatuses.has(status) || request.method === 'HEAD';
         let response: Response;
         try {
-          response = new Response(empty ? null : bodyStream(res, onActivity, release, (fail) => (failBody = fail)), init);
+          const decoder = empty ? undefined : decoderFor(res.headers['content-encoding']);
+          const setFail = (fail: (err: unknown) => void) => (failBody = fail);
+          const body = empty ? null : decoder === undefined ? bodyStream(res, onActivity, release, setFail) : decodedBody(res, decoder, onActivity, release, setFail);
+          response = new Response(body, init);
         } catch (err) {
           // A status `Response` refuses (outside 200-599): what fetch reports as a network error.
           failBody = undefined;
@@ -112,6 +120,55 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
       agents.https.destroy();
     },
   };
+}
+
+/** The decoder of a response's `Content-Encoding`, or undefined for none (or one undici does not decode either). */
+function decoderFor(coding: string | undefined): Gunzip | undefined {
+  switch (coding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress() as unknown as Gunzip;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A compressed body, decoded: the rare path (genrelay asks for none), so a plain web stream over the
+ * decoder. A body cut short fails with `TypeError('terminated')`, one that does not decode with
+ * zlib's error, an abort with the signal's reason.
+ */
+function decodedBody(
+  res: IncomingMessage,
+  decoder: Gunzip,
+  onActivity: () => void,
+  release: () => void,
+  onFail: (fail: (err: unknown) => void) => void,
+): ReadableStream<Uint8Array> {
+  let over = false;
+  const end = (err?: unknown) => {
+    if (over) return;
+    over = true;
+    release();
+    if (err !== undefined) {
+      decoder.destroy(err instanceof Error ? err : new Error(String(err)));
+      res.destroy();
+    }
+  };
+  onFail((err) => end(err));
+  res.on('data', onActivity);
+  res.on('error', (err) => end(new TypeError('terminated', { cause: err })));
+  res.once('close', () => {
+    if (!res.complete) end(new TypeError('terminated', { cause: new Error('the connection closed before the body ended') }));
+  });
+  decoder.on('error', (err) => end(err instanceof TypeError ? err : new TypeError('terminated', { cause: err })));
+  decoder.once('end', () => end());
+  res.pipe(decoder);
+  return Readable.toWeb(decoder) as ReadableStream<Uint8Array>;
 }
 
 /** What an aborted request rejects with: the signal's reason, as `fetch` does. */
