@@ -16,11 +16,12 @@ describe('appends of several jobs in one call', () => {
   let redis: Redis;
   let monitor: Redis;
   let store: JobStore;
+  const prefix = uniquePrefix('batching');
   // The EVALSHA commands Redis received, as [sha, numkeys, ...keys, ...args].
   let seen: string[][] = [];
   beforeAll(async () => {
     redis = new Redis(redisUrl(), { enableAutoPipelining: true });
-    store = createJobStore(redis, { keyPrefix: uniquePrefix('batching'), resultTtlS: 600, batchAppends: true });
+    store = createJobStore(redis, { keyPrefix: prefix, resultTtlS: 600, batchAppends: true });
     await loadScripts(redis);
     monitor = await new Redis(redisUrl()).monitor();
     monitor.on('monitor', (_time: string, args: string[]) => {
@@ -108,13 +109,26 @@ describe('appends of several jobs in one call', () => {
     await redis.hset(store.keys(b.id).text, 'x', '1');
     seen = [];
     const batch = { text: 'w', events: [delta('w')], fields: {} };
-    const answers = await Promise.allSettled([a, b, c].map((j) => store.append(j.id, j.next(), batch)));
+    const ids = [a, b, c].map((j) => j.next());
+    const answers = await Promise.allSettled([a, b, c].map((j, i) => store.append(j.id, ids[i]!, batch)));
     expect(answers.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(String((answers[1] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
     // b and c shared the call: c was applied although b failed before it.
     await expect.poll(() => callsOf(scripts.appendMany.sha, [a, b, c]).length, poll).toBe(1);
     expect(await text(a.id)).toBe('w');
     expect(await text(c.id)).toBe('w');
+    // The writer sends a refused write again under the same id, batched or alone. The text goes
+    // first in the script, so b's failed write left nothing behind: no event logged or published,
+    // however often it is sent.
+    const alone = createJobStore(redis, { keyPrefix: prefix, resultTtlS: 600, batchAppends: false });
+    const again = await Promise.allSettled([
+      store.append(a.id, a.next(), batch),
+      store.append(b.id, ids[1]!, batch),
+      alone.append(b.id, ids[1]!, batch),
+    ]);
+    expect(again.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    const types = (await redis.xrange(store.keys(b.id).log, '-', '+')).map(([, fields]) => fields[1]);
+    expect(types).not.toContain('delta');
   });
 
   it('a server in cluster mode reached as one Redis refuses the first call with CROSSSLOT; from then on each append goes alone', async () => {

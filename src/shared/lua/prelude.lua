@@ -28,8 +28,12 @@ end
 -- first_token_at as read by the caller.
 -- `has_output` (a next attempt must `reset`) is set by any event; `first_token_at` by the first
 -- content (text, thinking or tool input), not by a block opening before it.
+-- The text goes first: a text key of the wrong type (clobbered from outside) then fails the write
+-- before any event is logged or published, so the writer's retry of the same write id cannot
+-- publish an event twice (Redis keeps what a script wrote before its error).
 local content_types = {delta = true, thinking = true, tool_input = true}
 local function apply_batch(at, had_output, had_first)
+  if ARGV[at] ~= '' then redis.call('APPEND', textkey, ARGV[at]) end
   local n = tonumber(ARGV[at + 1])
   local seq = 0
   local content = false
@@ -40,7 +44,6 @@ local function apply_batch(at, had_output, had_first)
   end
   if n > 0 and had_output ~= '1' then redis.call('HSET', rec, 'has_output', 1) end
   if content and not had_first then redis.call('HSET', rec, 'first_token_at', now_ms()) end
-  if ARGV[at] ~= '' then redis.call('APPEND', textkey, ARGV[at]) end
   return seq, at + 2 + 2 * n
 end
 
