@@ -179,6 +179,32 @@ describe('the upstream fetch over node:http', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('a compressed body: leaving the loop early closes the connection and lets go of the signal', async () => {
+    let open: ServerResponse | undefined;
+    handler = (_req, res) => {
+      open = res;
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      const encoder = createGzip();
+      encoder.pipe(res);
+      // Three pieces, then silence with the response left open: only the reader's leaving can close it.
+      let sent = 0;
+      const more = setInterval(() => {
+        encoder.write('more');
+        encoder.flush();
+        if (++sent === 3) clearInterval(more);
+      }, 5);
+      res.once('close', () => clearInterval(more));
+    };
+    transport = createHttpFetch();
+    const kept = new AbortController();
+    const res = await transport.fetch(`${base}/`, { signal: kept.signal });
+    const closed = new Promise((resolve) => open?.once('close', resolve));
+    let seen = 0;
+    for await (const _chunk of res.body!) if (++seen === 3) break;
+    await closed;
+    expect(getEventListeners(kept.signal, 'abort')).toHaveLength(0);
+  });
+
   it('fails a body cut short with TypeError("terminated"), as undici does', async () => {
     handler = (_req, res) => {
       res.writeHead(200, { 'content-length': '100' });
