@@ -31,9 +31,9 @@ interface Queued {
  *
  * Each job's answer is its own: a job whose write raises an error in the script is refused alone
  * (the others' writes ran). A text key of the wrong type fails a job's write before it logs or
- * publishes anything (`apply_batch` appends the text first), so retrying it repeats nothing. A call Redis refuses as a whole (OOM, a lost connection) rejects every
- * append in it, and each writer retries its own write under its own write id (the replay guard makes
- * a repeat harmless). A job has at most one append in flight, since its writer waits for each, so
+ * publishes anything (`apply_batch` appends the text first), so retrying it repeats nothing. A call
+ * Redis refuses as a whole (OOM, a lost connection) rejects every append in it, and each writer
+ * retries its own write under its own write id (the replay guard makes a repeat harmless). A job has at most one append in flight, since its writer waits for each, so
  * batching never reorders one job's writes.
  *
  * On a Cluster the jobs' keys live in different slots, so every append goes alone. The same holds on

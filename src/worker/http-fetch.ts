@@ -33,8 +33,9 @@ export interface HttpFetch {
  * global `fetch`), no redirects, no proxy. It asks for no compression (`Accept-Encoding: identity`,
  * unless the caller names one: a request without the header allows any coding, RFC 9110 §12.5.3); a
  * gateway that compresses all the same gets its gzip, deflate or br body decoded, on a slower path
- * through `node:zlib`, as undici's `fetch` decodes it. Errors have undici's shapes: `TypeError('fetch failed', { cause })` before the
- * response, `TypeError('terminated', { cause })` for a body cut short, the signal's reason on abort.
+ * through `node:zlib`, as undici's `fetch` decodes it. Errors have undici's shapes:
+ * `TypeError('fetch failed', { cause })` before the response, `TypeError('terminated', { cause })`
+ * for a body cut short, the signal's reason on abort.
  */
 export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
   // Node's own global agents' settings: idle connections closed after 5 s, the most recent reused first.
@@ -85,7 +86,11 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
         try {
           const decoder = empty ? undefined : decoderFor(res.headers['content-encoding']);
           const setFail = (fail: (err: unknown) => void) => (failBody = fail);
-          const body = empty ? null : decoder === undefined ? bodyStream(res, onActivity, release, setFail) : decodedBody(res, decoder, onActivity, release, setFail);
+          const body = empty
+            ? null
+            : decoder === undefined
+              ? bodyStream(res, onActivity, release, setFail)
+              : decodedBody(res, decoder, onActivity, release, setFail);
           response = new Response(body, init);
         } catch (err) {
           // A status `Response` refuses (outside 200-599): what fetch reports as a network error.
