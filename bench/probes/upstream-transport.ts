@@ -43,22 +43,25 @@ interface ChildResult {
   readonly writes?: number;
 }
 
-/** The `raw` transport's keep-alive agent, and `raw+redis`'s one ioredis client (declared before the child runs). */
+/** The `raw` transport's keep-alive agent, and the child's one ioredis client (declared before the child runs). */
 let rawAgent: import('node:http').Agent | undefined;
-let redisClient: Promise<{ redis: import('ioredis').Redis; sha: string }> | undefined;
+let redisClient: Promise<import('ioredis').Redis> | undefined;
+
+/** The child's ioredis client (auto-pipelining, as the worker's), with `source` loaded: its SHA. */
+async function redisWithScript(source: string): Promise<{ redis: import('ioredis').Redis; sha: string }> {
+  redisClient ??= import('ioredis').then(
+    ({ Redis }) => new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, maxRetriesPerRequest: null }),
+  );
+  const redis = await redisClient;
+  return { redis, sha: (await redis.script('LOAD', source)) as string };
+}
 
 /**
  * One stream's writer for `raw+redis`: a chunk is written at once when none is in flight, else it
  * waits and goes with whatever came meanwhile (the event writer's self-clocking batching).
  */
 async function chunkWriter(): Promise<(text: string) => void> {
-  redisClient ??= (async () => {
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, maxRetriesPerRequest: null });
-    const sha = (await redis.script('LOAD', "return redis.call('PUBLISH', KEYS[1], ARGV[1])")) as string;
-    return { redis, sha };
-  })();
-  const { redis, sha } = await redisClient;
+  const { redis, sha } = await redisWithScript("return redis.call('PUBLISH', KEYS[1], ARGV[1])");
   const channel = `probe:upstream-transport:${Math.random().toString(36).slice(2)}`;
   let pending = '';
   let inFlight = false;
@@ -79,13 +82,7 @@ async function chunkWriter(): Promise<(text: string) => void> {
 
 /** `http+batch`'s writer: one stream's text is queued, and the turn's texts leave as one EVALSHA. */
 async function turnWriter(): Promise<(text: string) => void> {
-  redisClient ??= (async () => {
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, maxRetriesPerRequest: null });
-    const sha = (await redis.script('LOAD', "for i, k in ipairs(KEYS) do redis.call('PUBLISH', k, ARGV[i]) end return #KEYS")) as string;
-    return { redis, sha };
-  })();
-  const { redis, sha } = await redisClient;
+  const { redis, sha } = await redisWithScript("for i, k in ipairs(KEYS) do redis.call('PUBLISH', k, ARGV[i]) end return #KEYS");
   const channel = `probe:upstream-transport:${Math.random().toString(36).slice(2)}`;
   return (text) => {
     turnBatch.push([channel, text]);
@@ -198,7 +195,7 @@ async function child(): Promise<void> {
   controller.abort();
   await Promise.allSettled(streams);
   http?.close();
-  if (redisClient !== undefined) (await redisClient).redis.disconnect();
+  if (redisClient !== undefined) (await redisClient).disconnect();
   const result: ChildResult = { transport, deltas: d1 - d0, userUs: c1.user, systemUs: c1.system, ...(transport === 'http+batch' ? { writes } : {}) };
   void activity;
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -33,8 +33,9 @@ interface Queued {
  * (the others' writes ran). A text key of the wrong type fails a job's write before it logs or
  * publishes anything (`apply_batch` appends the text first), so retrying it repeats nothing. A call
  * Redis refuses as a whole (OOM, a lost connection) rejects every append in it, and each writer
- * retries its own write under its own write id (the replay guard makes a repeat harmless). A job has at most one append in flight, since its writer waits for each, so
- * batching never reorders one job's writes.
+ * retries its own write under its own write id (the replay guard makes a repeat harmless). A job has
+ * at most one append in flight, since its writer waits for each, so batching never reorders one
+ * job's writes.
  *
  * On a Cluster the jobs' keys live in different slots, so every append goes alone. The same holds on
  * a server with cluster mode on reached as one Redis (a one-shard managed "cluster"): the first
