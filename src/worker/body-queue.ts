@@ -85,12 +85,7 @@ function createBodyQueue(res: IncomingMessage, onActivity: () => void, release: 
     res.pause();
   });
   res.once('end', () => finish());
-  res.on('error', (err) => finish(new TypeError('terminated', { cause: err })));
-  // A socket that closes before the body's end without an error (Node reports `aborted` as one on
-  // some versions only).
-  res.once('close', () => {
-    if (!res.complete) finish(new TypeError('terminated', { cause: new Error('the connection closed before the body ended') }));
-  });
+  onCutShort(res, finish);
 
   return {
     finish,
@@ -119,4 +114,15 @@ function createBodyQueue(res: IncomingMessage, onActivity: () => void, release: 
       return Promise.resolve(doneResult);
     },
   };
+}
+
+/**
+ * Calls `fail` with undici's `TypeError('terminated')` when `res` errors, or when its socket closes
+ * before the body's end without an error (Node reports `aborted` as one on some versions only).
+ */
+export function onCutShort(res: IncomingMessage, fail: (err: TypeError) => void): void {
+  res.on('error', (err) => fail(new TypeError('terminated', { cause: err })));
+  res.once('close', () => {
+    if (!res.complete) fail(new TypeError('terminated', { cause: new Error('the connection closed before the body ended') }));
+  });
 }

@@ -1,8 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
-import { bodyStream } from './body-queue.js';
+import { Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { bodyStream, onCutShort } from './body-queue.js';
 
 /** Statuses whose response has no body, so `Response` must be built with `null` (the fetch spec's null body statuses). */
 const nullBodyStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
@@ -128,7 +128,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
 }
 
 /** The decoder of a response's `Content-Encoding`, or undefined for none (or one undici does not decode either). */
-function decoderFor(coding: string | undefined): Gunzip | undefined {
+function decoderFor(coding: string | undefined): Transform | undefined {
   switch (coding?.trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
@@ -136,7 +136,7 @@ function decoderFor(coding: string | undefined): Gunzip | undefined {
     case 'deflate':
       return createInflate();
     case 'br':
-      return createBrotliDecompress() as unknown as Gunzip;
+      return createBrotliDecompress();
     default:
       return undefined;
   }
@@ -149,7 +149,7 @@ function decoderFor(coding: string | undefined): Gunzip | undefined {
  */
 function decodedBody(
   res: IncomingMessage,
-  decoder: Gunzip,
+  decoder: Transform,
   onActivity: () => void,
   release: () => void,
   onFail: (fail: (err: unknown) => void) => void,
@@ -166,11 +166,9 @@ function decodedBody(
   };
   onFail((err) => end(err));
   res.on('data', onActivity);
-  res.on('error', (err) => end(new TypeError('terminated', { cause: err })));
-  res.once('close', () => {
-    if (!res.complete) end(new TypeError('terminated', { cause: new Error('the connection closed before the body ended') }));
-  });
-  decoder.on('error', (err) => end(err instanceof TypeError ? err : new TypeError('terminated', { cause: err })));
+  onCutShort(res, end);
+  // The web stream reports the decoder's own error; here it only lets go of the request.
+  decoder.on('error', (err) => end(err));
   decoder.once('end', () => end());
   res.pipe(decoder);
   return Readable.toWeb(decoder) as ReadableStream<Uint8Array>;
