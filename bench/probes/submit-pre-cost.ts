@@ -13,7 +13,7 @@
  */
 import { jobRequestSchema, parseJobRequest } from '../../src/api/job-request.js';
 import { hashJson, newJobId } from '../../src/shared/ids.js';
-import { round } from '../stats.js';
+import { round, summarize } from '../stats.js';
 
 const schema = jobRequestSchema({ maxTokensLimit: 64_000, webhookSecrets: [], webhookAllowPrivate: false });
 // A typical submission: one user message, a model, metadata (as the bench's TTFT scenario sends).
@@ -47,6 +47,6 @@ for (let r = 0; r < rounds; r++) {
 }
 console.log(`${calls} calls per round, ${rounds} rounds: µs per call, median (range)`);
 for (const [name, values] of results) {
-  const sorted = [...values].sort((a, b) => a - b);
-  console.log(`${name.padEnd(26)} ${round(sorted[Math.floor(rounds / 2)] ?? 0, 2)} (${round(sorted[0] ?? 0, 2)}–${round(sorted.at(-1) ?? 0, 2)})`);
+  const { p50, max } = summarize(values);
+  console.log(`${name.padEnd(26)} ${round(p50, 2)} (${round(Math.min(...values), 2)}–${round(max, 2)})`);
 }
